@@ -1,0 +1,174 @@
+//! Lexical cues: which sentences state a cause, and which class's vocabulary a text uses.
+//!
+//! Embeddings of whole reports drown the one sentence that names the cause in timeline chatter and
+//! apologies. These rules weight sentences that *state* a cause ("root cause", "caused by", a
+//! "Root Cause" section) far above the rest, and count each class's vocabulary so the head gets a
+//! lexical signal next to the embedding. The same counts, alone, make the keyword-tagger baseline
+//! `rootline eval` compares against.
+
+use once_cell::sync::Lazy;
+use regex::Regex;
+
+use crate::text::Span;
+
+/// The built-in classes, in head order.
+pub const CLASSES: [&str; 5] = ["config_change", "dependency_bug", "resource_leak", "deployment", "other"];
+
+/// Phrases that state a cause.
+static CAUSAL: Lazy<Regex> = Lazy::new(|| {
+    Regex::new(
+        r"(?i)\b(root[- ]?cause[sd]?|rca\b|caused\b|causing\b|cause of|the cause|due to|triggered|trigger(?:ing)? (?:was|event)|because|as a result of|resulted from|result of|traced (?:back )?to|stemm(?:ed|ing) from|originated|culprit|was responsible|led to|the reason|why (?:it|this) happened|contributing factor|we (?:found|determined|identified|discovered) that|turned out|introduced (?:a|an|the)|the issue was|the problem was|failure was)",
+    )
+    .expect("static regex")
+});
+
+/// Headings that open a cause section.
+static CAUSE_HEADING: Lazy<Regex> = Lazy::new(|| {
+    Regex::new(r"(?i)(root[- ]?cause|cause|what happened|what went wrong|why|analysis|diagnosis|details)")
+        .expect("static regex")
+});
+
+/// Headings that open sections which rarely state the cause.
+static OTHER_HEADING: Lazy<Regex> = Lazy::new(|| {
+    Regex::new(r"(?i)(timeline|impact|action items?|next steps|follow[- ]?ups?|lessons|prevent|remediation|resolution|update timeline|affected|what we.re doing)")
+        .expect("static regex")
+});
+
+/// Lines that are timeline entries: a bullet or table cell opening with a clock time or a date.
+static TIMELINE_LINE: Lazy<Regex> = Lazy::new(|| {
+    Regex::new(r"(?i)^\s*(?:[-*•|]\s*)?(?:\d{1,2}:\d{2}|\d{4}-\d{2}-\d{2}|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d{1,2}|(?:investigating|identified|monitoring|resolved|update|postmortem)\b)")
+        .expect("static regex")
+});
+
+static BOILERPLATE: Lazy<Regex> = Lazy::new(|| {
+    Regex::new(r"(?i)(apologi[sz]e|sorry|inconvenience|thank you|thanks for|we are committed|we take .* seriously|reach out|contact support|subscribe|will continue to monitor)")
+        .expect("static regex")
+});
+
+/// Vocabulary per class, in `CLASSES` order.
+static CLASS_WORDS: Lazy<[Regex; 5]> = Lazy::new(|| {
+    let pats = [
+        // config_change
+        r"(?i)\b(config(?:uration|s|ured)?|misconfigur\w*|setting|settings|feature[- ]flags?|flag|toggle[sd]?|dns (?:record|entry|change)|bgp|firewall|security group|acl|allow-?list|deny-?list|routing|route[sd]?|load[- ]balancer|nginx|haproxy|parameter|env(?:ironment)? var\w*|terraform|yaml|typo|credential|secret|threshold|limit was (?:set|changed|lowered|raised)|changed the value|value of)\b",
+        // dependency_bug
+        r"(?i)\b(library|libraries|package|upstream|vendor|third[- ]party|provider|sdk|driver|framework|runtime|jvm|kernel|bug in|cdn|aws|gcp|azure|cloudflare|npm|pypi|crate|dependency|dependencies|incompatib\w*|regression in|their (?:service|api|platform)|partner|gateway provider|saas)\b",
+        // resource_leak
+        r"(?i)\b(leak\w*|exhaust\w*|out of memory|oom\w*|memory (?:grew|growth|usage|pressure)|connection pool|pool (?:was )?(?:full|saturated)|file descriptors?|too many open files|disk (?:was |became )?full|no space left|inodes?|quota|thread pool|saturat\w*|ephemeral ports?|backlog|ran out of|unbounded|grew (?:steadily|slowly|until))\b",
+        // deployment
+        r"(?i)\b(deploy\w*|release[sd]?|rollout|rolled out|roll(?:ed)? back|rollback|build|migration|migrat\w+|upgrade[sd]?|canary|shipped|binary|artifact|image tag|new version|hotfix|push(?:ed)? to production|ci/cd|pipeline)\b",
+        // other
+        r"(?i)\b(hardware|power|outage at the data ?cent(?:er|re)|fib(?:er|re)|cable|ddos|attack\w*|botnet|traffic (?:surge|spike)|surge|certificate (?:had )?expired|expired|human error|accidentally|mistakenly|deleted|disk failure|failed disk|cooling|leap (?:year|day|second)|overflow|race condition|hacked|compromised|flood)\b",
+    ];
+    pats.map(|p| Regex::new(p).expect("static regex"))
+});
+
+/// How strongly a sentence states a cause, in [0.05, ~6].
+pub fn causal_weight(sentence: &str, in_cause_section: bool) -> f32 {
+    let t = sentence.trim();
+    if t.starts_with('#') || (t.len() < 40 && t.ends_with(':')) {
+        return 0.05;
+    }
+    let mut w = 1.0f32;
+    let cues = CAUSAL.find_iter(t).count();
+    if cues > 0 {
+        w += 2.5 + 0.5 * (cues.min(3) as f32 - 1.0);
+    }
+    if in_cause_section {
+        w += 2.0;
+    }
+    if TIMELINE_LINE.is_match(t) {
+        w *= 0.35;
+    }
+    if BOILERPLATE.is_match(t) {
+        w *= 0.3;
+    }
+    w
+}
+
+/// Whether each sentence lies in a section whose heading announces the cause.
+pub fn cause_sections(report: &str, sentences: &[Span]) -> Vec<bool> {
+    let mut inside = false;
+    sentences
+        .iter()
+        .map(|s| {
+            let t = s.text(report).trim();
+            let heading_like = t.starts_with('#')
+                || (t.chars().count() < 60 && (t.ends_with(':') || t.starts_with("**")))
+                || (t.chars().count() < 40 && !t.ends_with('.'));
+            if heading_like {
+                let head = t.trim_start_matches('#').trim();
+                // "Root Cause: a bad flag" is a heading and its own content at once.
+                if CAUSE_HEADING.is_match(head) && !OTHER_HEADING.is_match(head) {
+                    inside = true;
+                    return true;
+                } else if OTHER_HEADING.is_match(head) || t.starts_with('#') {
+                    inside = false;
+                }
+            }
+            inside
+        })
+        .collect()
+}
+
+/// Occurrences of each class's vocabulary in `text`.
+pub fn class_counts(text: &str) -> [u32; 5] {
+    let mut c = [0u32; 5];
+    for (i, re) in CLASS_WORDS.iter().enumerate() {
+        c[i] = re.find_iter(text).count() as u32;
+    }
+    c
+}
+
+/// The keyword-tagger baseline: the class whose vocabulary occurs most (causal sentences count
+/// triple), `other` when no vocabulary occurs.
+pub fn keyword_tag(report: &str) -> &'static str {
+    let sents = crate::text::sentences(report);
+    let mut score = [0f32; 5];
+    for s in &sents {
+        let t = s.text(report);
+        let boost = if CAUSAL.is_match(t) { 3.0 } else { 1.0 };
+        for (i, n) in class_counts(t).iter().enumerate() {
+            score[i] += *n as f32 * boost;
+        }
+    }
+    let (best, val) = score
+        .iter()
+        .enumerate()
+        .fold((4usize, 0f32), |acc, (i, &v)| if v > acc.1 { (i, v) } else { acc });
+    if val == 0.0 {
+        "other"
+    } else {
+        CLASSES[best]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::text::sentences;
+
+    #[test]
+    fn causal_sentences_outweigh_chatter() {
+        let cause = causal_weight("The root cause was a feature flag enabled for all regions.", false);
+        let chatter = causal_weight("- 09:04 alerts fired for the checkout service", false);
+        let sorry = causal_weight("We apologize for the inconvenience this caused.", false);
+        assert!(cause > 3.0 * chatter, "{cause} vs {chatter}");
+        assert!(cause > 2.0 * sorry);
+    }
+
+    #[test]
+    fn cause_section_spans_until_next_heading() {
+        let r = "## Summary\nAPI down.\n## Root Cause\nA bad flag.\nIt was on.\n## Timeline\n- 9:00 alert";
+        let s = sentences(r);
+        let inside = cause_sections(r, &s);
+        let marked: Vec<_> = s.iter().zip(&inside).filter(|(_, &i)| i).map(|(s, _)| s.text(r)).collect();
+        assert_eq!(marked, ["## Root Cause", "A bad flag.", "It was on."]);
+    }
+
+    #[test]
+    fn keyword_tagger_prefers_causal_vocabulary() {
+        let r = "We deployed at noon. The root cause was a memory leak that exhausted the heap.";
+        assert_eq!(keyword_tag(r), "resource_leak");
+        assert_eq!(keyword_tag("Nothing to see."), "other");
+    }
+}

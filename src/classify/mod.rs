@@ -1,0 +1,145 @@
+//! Root-cause classification of whole reports: sentence embeddings pooled by causal weight, lexical
+//! cues, a calibrated head, and the evidence sentences behind each label.
+//!
+//! `prepare` does the expensive part (segmenting and embedding every sentence, deduplicated across
+//! a batch and cached by content hash); `classify` is cheap and pure given a prepared report.
+
+pub mod cues;
+pub mod features;
+pub mod head;
+pub mod train;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::analysis::{Evidence, RootCause, Scores};
+use crate::embed::cache::{self, EmbeddingCache};
+use crate::embed::Embedder;
+use crate::error::Result;
+use crate::text::{self, Span};
+use features::SentenceInfo;
+use head::Head;
+
+/// A report made ready for the head: its sentences, their cue facts and embeddings, and features.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// Sentence facts in report order.
+    pub infos: Vec<SentenceInfo>,
+    /// One embedding per sentence.
+    pub embeddings: Vec<Arc<[f32]>>,
+    /// The report's feature vector.
+    pub features: Vec<f32>,
+}
+
+/// Segments and embeds many reports at once, so their sentences share padded batches.
+pub fn prepare(embedder: &Embedder, cache: &EmbeddingCache, reports: &[&str], batch_tokens: usize) -> Result<Vec<Prepared>> {
+    let per_report: Vec<Vec<Span>> = reports.iter().map(|r| text::sentences(r)).collect();
+    // Deduplicate sentence texts across the batch and against the cache.
+    let mut todo: Vec<&str> = Vec::new();
+    let mut todo_index: HashMap<cache::Key, usize> = HashMap::new();
+    for (r, spans) in reports.iter().zip(&per_report) {
+        for s in spans {
+            let t = s.text(r);
+            let k = cache::key(t);
+            if cache.get(&k).is_none() && !todo_index.contains_key(&k) {
+                todo_index.insert(k, todo.len());
+                todo.push(t);
+            }
+        }
+    }
+    let fresh = embedder.embed(&todo, batch_tokens)?;
+    let fresh: Vec<Arc<[f32]>> = fresh.into_iter().map(Arc::from).collect();
+    for (t, v) in todo.iter().zip(&fresh) {
+        cache.put(cache::key(t), v.clone());
+    }
+    let dim = embedder.dim();
+    Ok(reports
+        .iter()
+        .zip(per_report)
+        .map(|(r, spans)| {
+            let embeddings: Vec<Arc<[f32]>> = spans
+                .iter()
+                .map(|s| {
+                    let k = cache::key(s.text(r));
+                    match todo_index.get(&k) {
+                        Some(&i) => fresh[i].clone(),
+                        // Cached before this call; an eviction since then falls back to zeros,
+                        // which only happens under cache thrash and weakens, not breaks, the result.
+                        None => cache.get(&k).unwrap_or_else(|| Arc::from(vec![0f32; dim])),
+                    }
+                })
+                .collect();
+            let infos = features::sentence_infos(r, &spans);
+            let refs: Vec<&[f32]> = embeddings.iter().map(|e| &e[..]).collect();
+            let features = features::build(&refs, &infos, dim);
+            Prepared { infos, embeddings, features }
+        })
+        .collect())
+}
+
+/// Names the root cause of a prepared report and quotes its evidence.
+pub fn classify(head: &Head, report: &str, prepared: &Prepared) -> RootCause {
+    let probs = head.probabilities(&prepared.features);
+    let labels = &head.meta.labels;
+    let best = argmax(&probs);
+    let label = labels[best].clone();
+    let contributing: Vec<String> = labels
+        .iter()
+        .zip(&probs)
+        .enumerate()
+        .filter(|&(i, (l, &p))| i != best && l != "other" && p >= head.meta.contributing_threshold)
+        .map(|(_, (l, _))| l.clone())
+        .collect();
+    let mut evidence = Vec::new();
+    for l in std::iter::once(&label).chain(&contributing) {
+        let k = labels.iter().position(|x| x == l).unwrap_or(best);
+        evidence.extend(evidence_for(head, report, prepared, k, if *l == label { 3 } else { 1 }));
+    }
+    RootCause {
+        confidence: probs[best],
+        scores: Scores(labels.iter().cloned().zip(probs.iter().copied()).collect()),
+        label,
+        contributing,
+        evidence,
+    }
+}
+
+/// The sentences that most support class `k`: per-sentence probability of `k` times causal weight.
+fn evidence_for(head: &Head, report: &str, p: &Prepared, k: usize, max: usize) -> Vec<Evidence> {
+    let dim = head.meta.dim;
+    let max_w = p.infos.iter().map(|i| i.weight).fold(0f32, f32::max).max(1e-6);
+    let mut scored: Vec<(f32, usize)> = p
+        .infos
+        .iter()
+        .zip(&p.embeddings)
+        .enumerate()
+        .filter(|(_, (info, _))| info.weight > 0.2)
+        .map(|(i, (info, e))| {
+            let f = features::build(&[&e[..]], std::slice::from_ref(info), dim);
+            let prob = head.probabilities(&f)[k];
+            (prob * (info.weight / max_w).sqrt(), i)
+        })
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let top = scored.first().map(|s| s.0).unwrap_or(0.0);
+    scored
+        .into_iter()
+        .take(max)
+        .filter(|(s, _)| *s >= 0.5 * top)
+        .map(|(score, i)| {
+            let span = p.infos[i].span;
+            Evidence {
+                label: head.meta.labels[k].clone(),
+                text: span.text(report).to_string(),
+                start: span.start,
+                end: span.end,
+                score: (score * 1000.0).round() / 1000.0,
+            }
+        })
+        .collect()
+}
+
+/// Index of the largest value (first on ties).
+pub fn argmax(v: &[f32]) -> usize {
+    v.iter().enumerate().fold(0, |best, (i, &x)| if x > v[best] { i } else { best })
+}

@@ -1,0 +1,159 @@
+//! `rootline eval`: how good are the labels (and timelines) on a labelled JSONL file, next to a
+//! plain keyword tagger on the same items so the lift over keywords is visible.
+
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::classify::cues;
+use crate::error::{Error, Result};
+use crate::metrics::{self, Report};
+use crate::pipeline::Analyzer;
+use crate::records::{self, Record};
+use crate::settings::Settings;
+
+/// Time-entry matching figures against gold `timeline[].time`.
+#[derive(Debug, Clone, Serialize)]
+pub struct TimelineScore {
+    /// Reports with gold times.
+    pub reports: usize,
+    /// Gold entries matched by an extracted one.
+    pub matched: usize,
+    /// Extracted entries.
+    pub extracted: usize,
+    /// Gold entries (timed only).
+    pub gold: usize,
+    /// matched / gold.
+    pub recall: f64,
+    /// matched / extracted.
+    pub precision: f64,
+}
+
+/// Everything `eval` prints.
+#[derive(Debug, Clone, Serialize)]
+pub struct EvalOutput {
+    /// rootline on all items.
+    pub all: Report,
+    /// rootline on items whose gold `confidence` is `high` (when the field exists).
+    pub high_confidence: Option<Report>,
+    /// The keyword tagger on all items.
+    pub keyword_baseline: Report,
+    /// The keyword tagger on `high` items.
+    pub keyword_baseline_high: Option<Report>,
+    /// Timeline extraction figures (when gold times exist).
+    pub timeline: Option<TimelineScore>,
+    /// Records skipped as unreadable.
+    pub skipped: usize,
+}
+
+/// Loads labelled records, reporting and skipping bad ones; returns them and the skip count.
+pub fn load_labelled(path: &Path) -> Result<(Vec<Record>, usize)> {
+    let mut out = Vec::new();
+    let mut skipped = 0;
+    for r in records::read(path)? {
+        match r {
+            Ok(r) if r.primary.is_some() => out.push(r),
+            Ok(r) => {
+                skipped += 1;
+                eprintln!("rootline: skipped id {}: no `primary` label", r.id)
+            }
+            Err(bad) => {
+                skipped += 1;
+                eprintln!("rootline: skipped {bad}")
+            }
+        }
+    }
+    if out.is_empty() {
+        return Err(Error::input_file(path, "no labelled records (JSONL with `text` and `primary`)"));
+    }
+    Ok((out, skipped))
+}
+
+/// Computes every figure for `recs` with a loaded analyzer.
+pub fn evaluate(analyzer: &Analyzer, recs: &[Record], skipped: usize) -> Result<EvalOutput> {
+    let labels = analyzer.head().meta.labels.clone();
+    let mut pairs = Vec::new();
+    let mut kw_pairs = Vec::new();
+    let mut high = Vec::new();
+    let mut kw_high = Vec::new();
+    let (mut matched, mut extracted, mut gold, mut tl_reports) = (0, 0, 0, 0);
+    for chunk in recs.chunks(16) {
+        let items: Vec<(Option<String>, &str)> = chunk.iter().map(|r| (Some(r.id.clone()), r.text.as_str())).collect();
+        for (r, a) in chunk.iter().zip(analyzer.analyze_batch(&items)) {
+            let a = a?;
+            let g = r.primary.clone().unwrap_or_default();
+            let kw = cues::keyword_tag(&r.text).to_string();
+            if r.confidence.as_deref() == Some("high") {
+                high.push((g.clone(), a.root_cause.label.clone()));
+                kw_high.push((g.clone(), kw.clone()));
+            }
+            pairs.push((g.clone(), a.root_cause.label.clone()));
+            kw_pairs.push((g, kw));
+            if let Some(times) = &r.gold_times {
+                let gold_times: Vec<&str> = times.iter().flatten().map(String::as_str).collect();
+                if !gold_times.is_empty() {
+                    let (m, e, g) = crate::timeline::match_counts(&a.timeline, &gold_times);
+                    matched += m;
+                    extracted += e;
+                    gold += g;
+                    tl_reports += 1;
+                }
+            }
+        }
+    }
+    let any_conf = recs.iter().any(|r| r.confidence.is_some());
+    let ratio = |a: usize, b: usize| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+    Ok(EvalOutput {
+        all: metrics::score(&pairs, &labels),
+        high_confidence: any_conf.then(|| metrics::score(&high, &labels)),
+        keyword_baseline: metrics::score(&kw_pairs, &labels),
+        keyword_baseline_high: any_conf.then(|| metrics::score(&kw_high, &labels)),
+        timeline: (tl_reports > 0).then(|| TimelineScore {
+            reports: tl_reports,
+            matched,
+            extracted,
+            gold,
+            recall: ratio(matched, gold),
+            precision: ratio(matched, extracted),
+        }),
+        skipped,
+    })
+}
+
+/// `rootline eval`.
+pub fn run_eval(s: &Settings, data: &Path, json: bool) -> Result<()> {
+    let (recs, skipped) = load_labelled(data)?;
+    let analyzer = Analyzer::load(s)?;
+    let out = evaluate(&analyzer, &recs, skipped)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&out).map_err(|e| Error::Internal(e.to_string()))?);
+        return Ok(());
+    }
+    println!("rootline ({}, {}) on {}", analyzer.embedder().name(), analyzer.head().id, data.display());
+    print!("{}", out.all);
+    if let Some(h) = &out.high_confidence {
+        println!("\nrootline, items with confidence == high:");
+        print!("{h}");
+    }
+    println!("\nkeyword tagger baseline:");
+    print!("{}", out.keyword_baseline);
+    if let Some(h) = &out.keyword_baseline_high {
+        println!("\nkeyword tagger, items with confidence == high:");
+        print!("{h}");
+    }
+    println!(
+        "\nlift over keywords: accuracy {:+.3}, macro-F1 {:+.3}",
+        out.all.accuracy - out.keyword_baseline.accuracy,
+        out.all.macro_f1 - out.keyword_baseline.macro_f1
+    );
+    if let Some(t) = &out.timeline {
+        println!(
+            "\ntimeline: {} reports, {} gold times, {} extracted, {} matched: recall {:.3}, precision {:.3}",
+            t.reports, t.gold, t.extracted, t.matched, t.recall, t.precision
+        );
+    }
+    if out.skipped > 0 {
+        println!("\n{} records skipped", out.skipped);
+    }
+    Ok(())
+}

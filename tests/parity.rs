@@ -1,0 +1,67 @@
+//! Parity: candle embeddings agree with PyTorch sentence-transformers (cosine > 0.999) on the
+//! reference texts, including one longer than the 256-token window (pins truncation).
+//!
+//! The fixture holds the reference numbers copied from the team's shared reference set.
+
+use rootline::embed::{cosine, Embedder};
+use rootline::settings::Settings;
+
+#[derive(serde::Deserialize)]
+struct Item {
+    text: String,
+    tokens_untruncated: usize,
+    embedding: Vec<f32>,
+}
+
+#[derive(serde::Deserialize)]
+struct Fixture {
+    items: Vec<Item>,
+}
+
+fn fixture() -> Fixture {
+    let raw = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/minilm-reference.json")).unwrap();
+    serde_json::from_str(&raw).unwrap()
+}
+
+fn embedder() -> Embedder {
+    rootline::pipeline::load_embedder(&Settings::default()).expect("model loads (fetched on first use)")
+}
+
+#[test]
+fn every_reference_vector_agrees_batched() {
+    let fx = fixture();
+    let e = embedder();
+    let texts: Vec<&str> = fx.items.iter().map(|i| i.text.as_str()).collect();
+    let got = e.embed(&texts, 8192).unwrap();
+    for (item, v) in fx.items.iter().zip(&got) {
+        assert_eq!(v.len(), 384);
+        let c = cosine(v, &item.embedding);
+        assert!(c > 0.999, "cosine {c} for {:?}", &item.text[..item.text.len().min(40)]);
+        let norm: f32 = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+        assert!((norm - 1.0).abs() < 1e-4);
+    }
+}
+
+#[test]
+fn batching_and_padding_do_not_change_vectors() {
+    let fx = fixture();
+    let e = embedder();
+    let texts: Vec<&str> = fx.items.iter().map(|i| i.text.as_str()).collect();
+    let batched = e.embed(&texts, 8192).unwrap();
+    // Tiny budget: every text alone, no padding at all.
+    let single = e.embed(&texts, 1).unwrap();
+    for (a, b) in batched.iter().zip(&single) {
+        assert!(cosine(a, b) > 0.99999);
+    }
+}
+
+#[test]
+fn tokenizer_counts_match_reference_lengths() {
+    let fx = fixture();
+    let e = embedder();
+    for item in &fx.items {
+        // The reference counts include [CLS] and [SEP].
+        assert_eq!(e.count_tokens(&item.text).unwrap() + 2, item.tokens_untruncated, "{}", item.text);
+        assert!(e.encode(&item.text).unwrap().len() <= 256);
+    }
+}
