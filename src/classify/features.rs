@@ -34,7 +34,11 @@ pub fn sentence_infos(report: &str, spans: &[Span]) -> Vec<SentenceInfo> {
         .zip(sections)
         .map(|(s, in_section)| {
             let t = s.text(report);
-            SentenceInfo { span: *s, weight: cues::causal_weight(t, in_section), counts: cues::class_counts(t) }
+            SentenceInfo {
+                span: *s,
+                weight: cues::causal_weight(t, in_section),
+                counts: cues::class_counts(t),
+            }
         })
         .collect()
 }

@@ -68,13 +68,12 @@ impl Head {
     /// Raw (uncalibrated) logits.
     pub fn logits(&self, features: &[f32]) -> Vec<f32> {
         let w = self.width();
-        let z: Vec<f32> = features
-            .iter()
-            .zip(self.mean.iter().zip(&self.std))
-            .map(|(x, (m, s))| (x - m) / s)
-            .collect();
+        let z: Vec<f32> =
+            features.iter().zip(self.mean.iter().zip(&self.std)).map(|(x, (m, s))| (x - m) / s).collect();
         (0..self.meta.labels.len())
-            .map(|k| self.bias[k] + self.weight[k * w..(k + 1) * w].iter().zip(&z).map(|(a, b)| a * b).sum::<f32>())
+            .map(|k| {
+                self.bias[k] + self.weight[k * w..(k + 1) * w].iter().zip(&z).map(|(a, b)| a * b).sum::<f32>()
+            })
             .collect()
     }
 
@@ -95,7 +94,8 @@ impl Head {
                 meta.features
             )));
         }
-        let tensors = candle_core::safetensors::load_buffer(&bytes, &Device::Cpu).map_err(|e| bad(e.to_string()))?;
+        let tensors =
+            candle_core::safetensors::load_buffer(&bytes, &Device::Cpu).map_err(|e| bad(e.to_string()))?;
         let get = |name: &str| -> Result<Vec<f32>> {
             tensors
                 .get(name)
@@ -107,7 +107,12 @@ impl Head {
         let (weight, bias, mean, std) = (get("weight")?, get("bias")?, get("mean")?, get("std")?);
         let k = meta.labels.len();
         let w = mean.len();
-        if k < 2 || bias.len() != k || weight.len() != k * w || std.len() != w || w != super::features::width(meta.dim) {
+        if k < 2
+            || bias.len() != k
+            || weight.len() != k * w
+            || std.len() != w
+            || w != super::features::width(meta.dim)
+        {
             return Err(bad("tensor shapes disagree with the metadata".into()));
         }
         let id = format!("rootcause-{}", &crate::fetch::sha256_file(path)?[..12]);
@@ -128,12 +133,15 @@ impl Head {
         let bytes = safetensors::serialize(map.iter().map(|(k, v)| (k.as_str(), v)), Some(info))
             .map_err(|e| Error::Internal(e.to_string()))?;
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| Error::Unwritable { path: dir.into(), reason: e.to_string() })?;
+            std::fs::create_dir_all(dir)
+                .map_err(|e| Error::Unwritable { path: dir.into(), reason: e.to_string() })?;
         }
         // Write then rename: a crash mid-write never leaves a truncated head in place.
         let tmp = path.with_extension("safetensors.tmp");
-        std::fs::write(&tmp, bytes).map_err(|e| Error::Unwritable { path: tmp.clone(), reason: e.to_string() })?;
-        std::fs::rename(&tmp, path).map_err(|e| Error::Unwritable { path: path.into(), reason: e.to_string() })?;
+        std::fs::write(&tmp, bytes)
+            .map_err(|e| Error::Unwritable { path: tmp.clone(), reason: e.to_string() })?;
+        std::fs::rename(&tmp, path)
+            .map_err(|e| Error::Unwritable { path: path.into(), reason: e.to_string() })?;
         Ok(())
     }
 }

@@ -32,7 +32,12 @@ pub struct Prepared {
 }
 
 /// Segments and embeds many reports at once, so their sentences share padded batches.
-pub fn prepare(embedder: &Embedder, cache: &EmbeddingCache, reports: &[&str], batch_tokens: usize) -> Result<Vec<Prepared>> {
+pub fn prepare(
+    embedder: &Embedder,
+    cache: &EmbeddingCache,
+    reports: &[&str],
+    batch_tokens: usize,
+) -> Result<Vec<Prepared>> {
     let per_report: Vec<Vec<Span>> = reports.iter().map(|r| text::sentences(r)).collect();
     // Deduplicate sentence texts across the batch and against the cache.
     let mut todo: Vec<&str> = Vec::new();

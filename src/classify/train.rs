@@ -104,10 +104,8 @@ pub fn fit(train: &[Example], labels: &[String], dim: usize, opts: TrainOptions)
 
 /// Mean negative log-likelihood of `examples` under `head` at temperature `t`.
 pub fn nll(head: &Head, examples: &[Example], t: f32) -> f32 {
-    let total: f32 = examples
-        .iter()
-        .map(|e| -softmax(&head.logits(&e.features), t)[e.label].max(1e-12).ln())
-        .sum();
+    let total: f32 =
+        examples.iter().map(|e| -softmax(&head.logits(&e.features), t)[e.label].max(1e-12).ln()).sum();
     total / examples.len().max(1) as f32
 }
 

@@ -38,8 +38,10 @@ fn progress(total: Option<u64>) -> ProgressBar {
     // stderr() draws only on a terminal, so logs and CI output stay clean.
     pb.set_draw_target(ProgressDrawTarget::stderr());
     pb.set_style(
-        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} {per_sec} eta {eta}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} {per_sec} eta {eta}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     pb
 }
@@ -51,7 +53,8 @@ fn report_bad(pb: &ProgressBar, bad: &BadRecord, skipped: &mut usize) {
 
 /// Opens the output for appending after resume bookkeeping; returns the ids already there.
 fn open_output(output: &Path, resume: bool) -> Result<(BufWriter<File>, HashSet<String>)> {
-    let unwritable = |e: std::io::Error| Error::Unwritable { path: output.to_path_buf(), reason: e.to_string() };
+    let unwritable =
+        |e: std::io::Error| Error::Unwritable { path: output.to_path_buf(), reason: e.to_string() };
     let mut done = HashSet::new();
     if resume && output.exists() {
         let mut f = OpenOptions::new().read(true).write(true).open(output).map_err(unwritable)?;
@@ -101,27 +104,33 @@ pub fn run_label(s: &Settings, input: &Path, output: &Path, resume: bool, chunk:
     let (mut skipped, mut written, mut resumed) = (0usize, 0usize, 0usize);
     let mut per_label: BTreeMap<String, usize> = BTreeMap::new();
     let mut pending: Vec<Record> = Vec::new();
-    let mut flush = |pending: &mut Vec<Record>, out: &mut BufWriter<File>, skipped: &mut usize| -> Result<()> {
-        if pending.is_empty() {
-            return Ok(());
-        }
-        let items: Vec<(Option<String>, &str)> = pending.iter().map(|r| (Some(r.id.clone()), r.text.as_str())).collect();
-        for (rec, res) in pending.iter().zip(analyzer.analyze_batch(&items)) {
-            match res {
-                Ok(a) => {
-                    *per_label.entry(a.root_cause.label.clone()).or_default() += 1;
-                    serde_json::to_writer(&mut *out, &a).map_err(|e| Error::Internal(e.to_string()))?;
-                    out.write_all(b"\n")?;
-                    written += 1;
-                }
-                Err(e) => report_bad(&pb, &BadRecord { location: format!("id {}", rec.id), reason: e.to_string() }, skipped),
+    let mut flush =
+        |pending: &mut Vec<Record>, out: &mut BufWriter<File>, skipped: &mut usize| -> Result<()> {
+            if pending.is_empty() {
+                return Ok(());
             }
-        }
-        out.flush()?;
-        pb.inc(pending.len() as u64);
-        pending.clear();
-        Ok(())
-    };
+            let items: Vec<(Option<String>, &str)> =
+                pending.iter().map(|r| (Some(r.id.clone()), r.text.as_str())).collect();
+            for (rec, res) in pending.iter().zip(analyzer.analyze_batch(&items)) {
+                match res {
+                    Ok(a) => {
+                        *per_label.entry(a.root_cause.label.clone()).or_default() += 1;
+                        serde_json::to_writer(&mut *out, &a).map_err(|e| Error::Internal(e.to_string()))?;
+                        out.write_all(b"\n")?;
+                        written += 1;
+                    }
+                    Err(e) => report_bad(
+                        &pb,
+                        &BadRecord { location: format!("id {}", rec.id), reason: e.to_string() },
+                        skipped,
+                    ),
+                }
+            }
+            out.flush()?;
+            pb.inc(pending.len() as u64);
+            pending.clear();
+            Ok(())
+        };
     for rec in recs {
         match rec {
             Err(bad) => {
@@ -134,7 +143,14 @@ pub fn run_label(s: &Settings, input: &Path, output: &Path, resume: bool, chunk:
             }
             Ok(r) if !seen.insert(r.id.clone()) => {
                 pb.inc(1);
-                report_bad(&pb, &BadRecord { location: format!("id {}", r.id), reason: "duplicate id; first kept".into() }, &mut skipped)
+                report_bad(
+                    &pb,
+                    &BadRecord {
+                        location: format!("id {}", r.id),
+                        reason: "duplicate id; first kept".into(),
+                    },
+                    &mut skipped,
+                )
             }
             Ok(r) => {
                 pending.push(r);

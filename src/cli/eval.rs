@@ -78,7 +78,8 @@ pub fn evaluate(analyzer: &Analyzer, recs: &[Record], skipped: usize) -> Result<
     let mut kw_high = Vec::new();
     let (mut matched, mut extracted, mut gold, mut tl_reports) = (0, 0, 0, 0);
     for chunk in recs.chunks(16) {
-        let items: Vec<(Option<String>, &str)> = chunk.iter().map(|r| (Some(r.id.clone()), r.text.as_str())).collect();
+        let items: Vec<(Option<String>, &str)> =
+            chunk.iter().map(|r| (Some(r.id.clone()), r.text.as_str())).collect();
         for (r, a) in chunk.iter().zip(analyzer.analyze_batch(&items)) {
             let a = a?;
             let g = r.primary.clone().unwrap_or_default();

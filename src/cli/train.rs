@@ -16,12 +16,17 @@ use crate::settings::Settings;
 use super::eval::load_labelled;
 
 /// Featurizes records into examples for `labels`; unknown labels are an input error.
-pub fn featurize(embedder: &Embedder, cache: &EmbeddingCache, recs: &[Record], labels: &[String], batch_tokens: usize) -> Result<Vec<Example>> {
+pub fn featurize(
+    embedder: &Embedder,
+    cache: &EmbeddingCache,
+    recs: &[Record],
+    labels: &[String],
+    batch_tokens: usize,
+) -> Result<Vec<Example>> {
     let index = |l: &str, id: &str| {
-        labels
-            .iter()
-            .position(|x| x == l)
-            .ok_or_else(|| Error::InvalidInput(format!("record {id}: label `{l}` is not in the training label set")))
+        labels.iter().position(|x| x == l).ok_or_else(|| {
+            Error::InvalidInput(format!("record {id}: label `{l}` is not in the training label set"))
+        })
     };
     let mut out = Vec::with_capacity(recs.len());
     for chunk in recs.chunks(32) {
@@ -65,7 +70,14 @@ pub fn head_metrics(head: &Head, ex: &[Example]) -> metrics::Report {
 }
 
 /// `rootline train`.
-pub fn run_train(s: &Settings, data: &Path, out: &Path, validation: Option<PathBuf>, test: Option<PathBuf>, opts: TrainOptions) -> Result<()> {
+pub fn run_train(
+    s: &Settings,
+    data: &Path,
+    out: &Path,
+    validation: Option<PathBuf>,
+    test: Option<PathBuf>,
+    opts: TrainOptions,
+) -> Result<()> {
     let (mut train_recs, _) = load_labelled(data)?;
     let val_path = validation.or_else(|| sibling(data, "validation.jsonl"));
     let test_path = test.or_else(|| sibling(data, "test.jsonl"));
@@ -73,7 +85,8 @@ pub fn run_train(s: &Settings, data: &Path, out: &Path, validation: Option<PathB
         Some(p) => load_labelled(p)?.0,
         None => {
             // Deterministic hold-out: every fifth example calibrates.
-            let (keep, held): (Vec<_>, Vec<_>) = train_recs.into_iter().enumerate().partition(|(i, _)| i % 5 != 4);
+            let (keep, held): (Vec<_>, Vec<_>) =
+                train_recs.into_iter().enumerate().partition(|(i, _)| i % 5 != 4);
             train_recs = keep.into_iter().map(|(_, r)| r).collect();
             held.into_iter().map(|(_, r)| r).collect()
         }
@@ -84,7 +97,11 @@ pub fn run_train(s: &Settings, data: &Path, out: &Path, validation: Option<PathB
     }
     let embedder = load_embedder(s)?;
     let cache = EmbeddingCache::new(s.cache_entries.max(100_000));
-    eprintln!("rootline: featurizing {} training and {} validation reports", train_recs.len(), val_recs.len());
+    eprintln!(
+        "rootline: featurizing {} training and {} validation reports",
+        train_recs.len(),
+        val_recs.len()
+    );
     let train_ex = featurize(&embedder, &cache, &train_recs, &labels, s.batch_tokens)?;
     let val_ex = featurize(&embedder, &cache, &val_recs, &labels, s.batch_tokens)?;
     let mut head = train::fit(&train_ex, &labels, embedder.dim(), opts)?;

@@ -20,10 +20,13 @@ pub fn key(text: &str) -> Key {
     k
 }
 
+/// The map plus the insertion order used for eviction.
+type Store = (HashMap<Key, Arc<[f32]>>, VecDeque<Key>);
+
 /// Thread-safe FIFO-bounded map from text hash to vector.
 pub struct EmbeddingCache {
     cap: usize,
-    inner: Mutex<(HashMap<Key, Arc<[f32]>>, VecDeque<Key>)>,
+    inner: Mutex<Store>,
 }
 
 impl EmbeddingCache {

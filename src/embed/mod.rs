@@ -29,6 +29,8 @@ pub enum Pooling {
 pub struct Embedder {
     model: BertModel,
     tokenizer: Tokenizer,
+    /// Same tokenizer without truncation, for counting tokens of text longer than a window.
+    counter: Tokenizer,
     device: Device,
     max_tokens: usize,
     pooling: Pooling,
@@ -54,8 +56,8 @@ impl Embedder {
         let unavailable = |what: &str, e: &dyn std::fmt::Display| {
             Error::ModelUnavailable(format!("{}: {what}: {e}", dir.display()))
         };
-        let config_raw = std::fs::read_to_string(dir.join("config.json"))
-            .map_err(|e| unavailable("config.json", &e))?;
+        let config_raw =
+            std::fs::read_to_string(dir.join("config.json")).map_err(|e| unavailable("config.json", &e))?;
         let config: BertConfig =
             serde_json::from_str(&config_raw).map_err(|e| unavailable("config.json", &e))?;
         let dim = config.hidden_size;
@@ -77,17 +79,17 @@ impl Embedder {
             .with_truncation(Some(TruncationParams { max_length: max, ..Default::default() }))
             .map_err(|e| unavailable("tokenizer truncation", &e))?;
         tokenizer.with_padding(None);
+        let mut counter = tokenizer.clone();
+        counter.with_truncation(None).map_err(|e| unavailable("tokenizer truncation", &e))?;
         let device = Device::Cpu;
         let weights = dir.join("model.safetensors");
         // SAFETY: the file is memory-mapped read-only; we never write to it while mapped.
         let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[weights], DType::F32, &device) }
             .map_err(|e| unavailable("model.safetensors", &e))?;
         let model = BertModel::load(vb, &config).map_err(|e| unavailable("weights", &e))?;
-        let name = dir
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "embedder".into());
-        Ok(Embedder { model, tokenizer, device, max_tokens: max, pooling, dim, name })
+        let name =
+            dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "embedder".into());
+        Ok(Embedder { model, tokenizer, counter, device, max_tokens: max, pooling, dim, name })
     }
 
     /// Embedding width (384 for MiniLM).
@@ -115,10 +117,10 @@ impl Embedder {
     /// Token count of `text` without truncation (special tokens excluded): used to pack windows.
     pub fn count_tokens(&self, text: &str) -> Result<usize> {
         let enc = self
-            .tokenizer
+            .counter
             .encode_fast(text, false)
             .map_err(|e| Error::InvalidInput(format!("tokenizer rejected text: {e}")))?;
-        Ok(enc.len() + enc.get_overflowing().iter().map(|o| o.len()).sum::<usize>())
+        Ok(enc.len())
     }
 
     /// Embeds any number of texts; batches by `batch_tokens` (sequences x longest), in input order.
@@ -137,7 +139,8 @@ impl Embedder {
         while start < order.len() {
             // Sorted ascending, so the last member of a batch is its longest.
             let mut end = start + 1;
-            while end < order.len() && (end + 1 - start) * encodings[order[end]].len() <= batch_tokens.max(1) {
+            while end < order.len() && (end + 1 - start) * encodings[order[end]].len() <= batch_tokens.max(1)
+            {
                 end += 1;
             }
             let batch: Vec<&Encoding> = order[start..end].iter().map(|&i| &encodings[i]).collect();
