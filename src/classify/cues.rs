@@ -40,6 +40,10 @@ static TIMELINE_LINE: Lazy<Regex> = Lazy::new(|| {
         .expect("static regex")
 });
 
+/// A line that is only a markdown link or a URL.
+static LINK_ONLY: Lazy<Regex> =
+    Lazy::new(|| Regex::new(r"^\W*(?:\[[^\]]*\]\([^)]*\)|https?://\S+)\W*$").expect("static regex"));
+
 static BOILERPLATE: Lazy<Regex> = Lazy::new(|| {
     Regex::new(r"(?i)(apologi[sz]e|sorry|inconvenience|thank you|thanks for|we are committed|we take .* seriously|reach out|contact support|subscribe|will continue to monitor)")
         .expect("static regex")
@@ -65,7 +69,9 @@ static CLASS_WORDS: Lazy<[Regex; 5]> = Lazy::new(|| {
 /// How strongly a sentence states a cause, in [0.05, ~6].
 pub fn causal_weight(sentence: &str, in_cause_section: bool) -> f32 {
     let t = sentence.trim();
-    if t.starts_with('#') || (t.len() < 40 && t.ends_with(':')) {
+    // Headings ("Root Cause", "## Impact", "Timeline:") and bare links carry no cause themselves.
+    let heading = t.starts_with('#') || (t.len() < 40 && t.ends_with(':')) || is_bare_heading(t);
+    if heading || LINK_ONLY.is_match(t) {
         return 0.05;
     }
     let mut w = 1.0f32;
@@ -83,6 +89,18 @@ pub fn causal_weight(sentence: &str, in_cause_section: bool) -> f32 {
         w *= 0.3;
     }
     w
+}
+
+/// A short unpunctuated title line ("Root Cause", "What happened"), as opposed to a terse note
+/// ("db pool exhausted") that happens to lack a full stop.
+fn is_bare_heading(t: &str) -> bool {
+    let words: Vec<&str> = t.split_whitespace().collect();
+    let titled =
+        words.iter().all(|w| w.chars().next().is_some_and(|c| c.is_uppercase() || !c.is_alphabetic()));
+    words.len() <= 4
+        && !t.ends_with(['.', '!', '?'])
+        && t.chars().next().is_some_and(char::is_uppercase)
+        && (titled || CAUSE_HEADING.is_match(t) || OTHER_HEADING.is_match(t))
 }
 
 /// Whether each sentence lies in a section whose heading announces the cause.
@@ -152,6 +170,9 @@ mod tests {
         let sorry = causal_weight("We apologize for the inconvenience this caused.", false);
         assert!(cause > 3.0 * chatter, "{cause} vs {chatter}");
         assert!(cause > 2.0 * sorry);
+        assert!(causal_weight("Root Cause", true) < 0.1, "a bare heading is not a cause");
+        assert!(causal_weight("database connections exhausted", false) >= 1.0, "terse notes keep weight");
+        assert!(causal_weight("[Example](https://example.com/postmortem).", false) < 0.1);
     }
 
     #[test]

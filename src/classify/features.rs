@@ -1,8 +1,11 @@
 //! Turns a report's sentence embeddings and lexical cues into the head's feature vector.
 //!
-//! Layout (dim = embedding width): `[cause-weighted mean (dim) | plain mean (dim) | cause-weighted
+//! Layout (dim = embedding width): `[cause-weighted mean of sentences (dim) | plain mean of
+//! sentences (dim) | the report's first window embedded whole (dim) | cause-weighted
 //! class-vocabulary rates (5) | log whole-report vocabulary counts (5) | has-causal-sentence (1)]`.
-//! The same function scores single sentences (for evidence), so evidence and label share one model.
+//! The same function scores single sentences (for evidence: the sentence stands in for the whole
+//! report too), so evidence and label share one model. Each block was kept because it raised
+//! accuracy on the validation split (models/README.md).
 
 use super::cues;
 use crate::text::Span;
@@ -23,7 +26,7 @@ pub const EXTRA: usize = 11;
 
 /// Feature width for an embedding width `dim`.
 pub fn width(dim: usize) -> usize {
-    2 * dim + EXTRA
+    3 * dim + EXTRA
 }
 
 /// Computes sentence infos for a report.
@@ -43,14 +46,15 @@ pub fn sentence_infos(report: &str, spans: &[Span]) -> Vec<SentenceInfo> {
         .collect()
 }
 
-/// Builds the feature vector from sentence embeddings (one per info, same order).
-pub fn build(embeddings: &[&[f32]], infos: &[SentenceInfo], dim: usize) -> Vec<f32> {
+/// Builds the feature vector from sentence embeddings (one per info, same order) and the
+/// embedding of the report's first window.
+pub fn build(embeddings: &[&[f32]], infos: &[SentenceInfo], whole: &[f32], dim: usize) -> Vec<f32> {
     let mut f = vec![0f32; width(dim)];
     if embeddings.is_empty() {
         return f;
     }
-    // Squaring sharpens the weighting so one explicit cause sentence dominates a long timeline.
-    let weights: Vec<f32> = infos.iter().map(|i| i.weight * i.weight).collect();
+    f[2 * dim..3 * dim].copy_from_slice(&whole[..dim]);
+    let weights: Vec<f32> = infos.iter().map(|i| i.weight).collect();
     let wsum: f32 = weights.iter().sum::<f32>().max(1e-6);
     let n = embeddings.len() as f32;
     for (e, &w) in embeddings.iter().zip(&weights) {
@@ -61,7 +65,7 @@ pub fn build(embeddings: &[&[f32]], infos: &[SentenceInfo], dim: usize) -> Vec<f
     }
     normalise(&mut f[..dim]);
     normalise(&mut f[dim..2 * dim]);
-    let extra = &mut f[2 * dim..];
+    let extra = &mut f[3 * dim..];
     let mut totals = [0f32; 5];
     for (info, &w) in infos.iter().zip(&weights) {
         for c in 0..5 {
@@ -96,15 +100,16 @@ mod tests {
         let infos = sentence_infos(r, &spans);
         let a = [1.0f32, 0.0];
         let b = [0.0f32, 1.0];
-        let f = build(&[&a, &b], &infos, 2);
+        let f = build(&[&a, &b], &infos, &[0.6, 0.8], 2);
         assert!(f[1] > 0.95, "weighted mean should lean to the causal sentence: {f:?}");
         assert!((f[2] - f[3]).abs() < 1e-6, "plain mean is even");
+        assert_eq!(&f[4..6], &[0.6, 0.8]);
         assert_eq!(f.len(), width(2));
-        assert_eq!(f[2 * 2 + 10], 1.0);
+        assert_eq!(f[3 * 2 + 10], 1.0);
     }
 
     #[test]
     fn empty_report_gives_zero_features() {
-        assert!(build(&[], &[], 4).iter().all(|&x| x == 0.0));
+        assert!(build(&[], &[], &[0.0; 4], 4).iter().all(|&x| x == 0.0));
     }
 }

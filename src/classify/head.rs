@@ -34,7 +34,7 @@ pub struct HeadMeta {
 }
 
 /// Current feature layout identifier.
-pub const FEATURES_VERSION: &str = "wmean+mean+lex11/v1";
+pub const FEATURES_VERSION: &str = "wmean+mean+whole+lex11/v2";
 
 /// A loaded classifier head.
 #[derive(Debug, Clone)]

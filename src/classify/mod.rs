@@ -27,6 +27,8 @@ pub struct Prepared {
     pub infos: Vec<SentenceInfo>,
     /// One embedding per sentence.
     pub embeddings: Vec<Arc<[f32]>>,
+    /// Embedding of the report's first window, taken whole.
+    pub whole: Arc<[f32]>,
     /// The report's feature vector.
     pub features: Vec<f32>,
 }
@@ -43,8 +45,8 @@ pub fn prepare(
     let mut todo: Vec<&str> = Vec::new();
     let mut todo_index: HashMap<cache::Key, usize> = HashMap::new();
     for (r, spans) in reports.iter().zip(&per_report) {
-        for s in spans {
-            let t = s.text(r);
+        // The whole report goes through the model once too (truncated to its first window).
+        for t in spans.iter().map(|s| s.text(r)).chain(std::iter::once(*r)) {
             let k = cache::key(t);
             if cache.get(&k).is_none() && !todo_index.contains_key(&k) {
                 todo_index.insert(k, todo.len());
@@ -62,22 +64,21 @@ pub fn prepare(
         .iter()
         .zip(per_report)
         .map(|(r, spans)| {
-            let embeddings: Vec<Arc<[f32]>> = spans
-                .iter()
-                .map(|s| {
-                    let k = cache::key(s.text(r));
-                    match todo_index.get(&k) {
-                        Some(&i) => fresh[i].clone(),
-                        // Cached before this call; an eviction since then falls back to zeros,
-                        // which only happens under cache thrash and weakens, not breaks, the result.
-                        None => cache.get(&k).unwrap_or_else(|| Arc::from(vec![0f32; dim])),
-                    }
-                })
-                .collect();
+            let lookup = |t: &str| {
+                let k = cache::key(t);
+                match todo_index.get(&k) {
+                    Some(&i) => fresh[i].clone(),
+                    // Cached before this call; an eviction since then falls back to zeros,
+                    // which only happens under cache thrash and weakens, not breaks, the result.
+                    None => cache.get(&k).unwrap_or_else(|| Arc::from(vec![0f32; dim])),
+                }
+            };
+            let embeddings: Vec<Arc<[f32]>> = spans.iter().map(|s| lookup(s.text(r))).collect();
+            let whole = lookup(r);
             let infos = features::sentence_infos(r, &spans);
             let refs: Vec<&[f32]> = embeddings.iter().map(|e| &e[..]).collect();
-            let features = features::build(&refs, &infos, dim);
-            Prepared { infos, embeddings, features }
+            let features = features::build(&refs, &infos, &whole, dim);
+            Prepared { infos, embeddings, whole, features }
         })
         .collect())
 }
@@ -120,7 +121,7 @@ fn evidence_for(head: &Head, report: &str, p: &Prepared, k: usize, max: usize) -
         .enumerate()
         .filter(|(_, (info, _))| info.weight > 0.2)
         .map(|(i, (info, e))| {
-            let f = features::build(&[&e[..]], std::slice::from_ref(info), dim);
+            let f = features::build(&[&e[..]], std::slice::from_ref(info), e, dim);
             let prob = head.probabilities(&f)[k];
             (prob * (info.weight / max_w).sqrt(), i)
         })

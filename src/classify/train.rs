@@ -35,7 +35,7 @@ pub struct TrainOptions {
 
 impl Default for TrainOptions {
     fn default() -> Self {
-        TrainOptions { epochs: 300, lr: 0.02, l2: 0.01 }
+        TrainOptions { epochs: 400, lr: 0.02, l2: 0.002 }
     }
 }
 
