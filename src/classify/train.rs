@@ -9,7 +9,11 @@ use candle_core::{DType, Device, Tensor, Var};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW};
 
 use super::head::{softmax, Head, HeadMeta, FEATURES_VERSION};
+use crate::embed::cache::EmbeddingCache;
+use crate::embed::Embedder;
 use crate::error::{Error, Result};
+use crate::metrics;
+use crate::records::Record;
 
 /// One labelled report in feature space.
 #[derive(Debug, Clone)]
@@ -153,6 +157,43 @@ pub fn calibrate(head: &mut Head, val: &[Example]) {
         }
     }
     head.meta.contributing_threshold = best_f1.1;
+}
+
+/// Featurizes records into examples for `labels`; unknown labels are an input error.
+pub fn featurize(
+    embedder: &Embedder,
+    cache: &EmbeddingCache,
+    recs: &[Record],
+    labels: &[String],
+    batch_tokens: usize,
+) -> Result<Vec<Example>> {
+    let index = |l: &str, id: &str| {
+        labels.iter().position(|x| x == l).ok_or_else(|| {
+            Error::InvalidInput(format!("record {id}: label `{l}` is not in the training label set"))
+        })
+    };
+    let mut out = Vec::with_capacity(recs.len());
+    for chunk in recs.chunks(32) {
+        let texts: Vec<&str> = chunk.iter().map(|r| r.text.as_str()).collect();
+        for (r, p) in chunk.iter().zip(super::prepare(embedder, cache, &texts, batch_tokens)?) {
+            let label = index(r.primary.as_deref().unwrap_or(""), &r.id)?;
+            let contributing = r.contributing.iter().filter_map(|c| index(c, &r.id).ok()).collect();
+            out.push(Example { features: p.features, label, contributing });
+        }
+    }
+    Ok(out)
+}
+
+/// Accuracy/macro-F1 of a head on examples.
+pub fn head_metrics(head: &Head, ex: &[Example]) -> metrics::Report {
+    let pairs: Vec<(String, String)> = ex
+        .iter()
+        .map(|e| {
+            let p = head.probabilities(&e.features);
+            (head.meta.labels[e.label].clone(), head.meta.labels[super::argmax(&p)].clone())
+        })
+        .collect();
+    metrics::score(&pairs, &head.meta.labels)
 }
 
 #[cfg(test)]

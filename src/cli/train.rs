@@ -3,42 +3,15 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::classify::train::{self, Example, TrainOptions};
-use crate::classify::{self, cues, head::Head};
+use crate::classify::cues;
+use crate::classify::train::{self, featurize, head_metrics, TrainOptions};
 use crate::embed::cache::EmbeddingCache;
-use crate::embed::Embedder;
 use crate::error::{Error, Result};
-use crate::metrics;
 use crate::pipeline::load_embedder;
 use crate::records::Record;
 use crate::settings::Settings;
 
 use super::eval::load_labelled;
-
-/// Featurizes records into examples for `labels`; unknown labels are an input error.
-pub fn featurize(
-    embedder: &Embedder,
-    cache: &EmbeddingCache,
-    recs: &[Record],
-    labels: &[String],
-    batch_tokens: usize,
-) -> Result<Vec<Example>> {
-    let index = |l: &str, id: &str| {
-        labels.iter().position(|x| x == l).ok_or_else(|| {
-            Error::InvalidInput(format!("record {id}: label `{l}` is not in the training label set"))
-        })
-    };
-    let mut out = Vec::with_capacity(recs.len());
-    for chunk in recs.chunks(32) {
-        let texts: Vec<&str> = chunk.iter().map(|r| r.text.as_str()).collect();
-        for (r, p) in chunk.iter().zip(classify::prepare(embedder, cache, &texts, batch_tokens)?) {
-            let label = index(r.primary.as_deref().unwrap_or(""), &r.id)?;
-            let contributing = r.contributing.iter().filter_map(|c| index(c, &r.id).ok()).collect();
-            out.push(Example { features: p.features, label, contributing });
-        }
-    }
-    Ok(out)
-}
 
 /// The label set of a training file: the built-in order when it is the built-in taxonomy.
 pub fn label_set(recs: &[Record]) -> Vec<String> {
@@ -55,18 +28,6 @@ pub fn label_set(recs: &[Record]) -> Vec<String> {
 fn sibling(data: &Path, name: &str) -> Option<PathBuf> {
     let p = data.with_file_name(name);
     (p.is_file() && p != data).then_some(p)
-}
-
-/// Accuracy/macro-F1 of a head on examples.
-pub fn head_metrics(head: &Head, ex: &[Example]) -> metrics::Report {
-    let pairs: Vec<(String, String)> = ex
-        .iter()
-        .map(|e| {
-            let p = head.probabilities(&e.features);
-            (head.meta.labels[e.label].clone(), head.meta.labels[classify::argmax(&p)].clone())
-        })
-        .collect();
-    metrics::score(&pairs, &head.meta.labels)
 }
 
 /// `rootline train`.

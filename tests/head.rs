@@ -1,0 +1,90 @@
+//! The committed root-cause head: it reproduces the test-split metrics recorded inside it, its
+//! evidence always quotes the report, and training on real reports is exactly reproducible.
+
+use std::fs;
+use std::path::Path;
+
+use rootline::classify::head::Head;
+use rootline::classify::train::{featurize, head_metrics};
+use rootline::embed::cache::EmbeddingCache;
+use rootline::pipeline::{load_embedder, Analyzer};
+use rootline::records::{self, Record};
+use rootline::settings::Settings;
+
+fn repo(p: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(p)
+}
+
+fn labelled(p: &str) -> Vec<Record> {
+    records::read(&repo(p)).unwrap().map(|r| r.unwrap()).collect()
+}
+
+#[test]
+fn committed_head_reproduces_its_recorded_test_metrics() {
+    let head = Head::load(&repo("models/rootcause-head.safetensors")).unwrap();
+    let recorded = &head.meta.record["test"];
+    let embedder = load_embedder(&Settings::default()).unwrap();
+    let recs = labelled("data/test.jsonl");
+    let ex = featurize(&embedder, &EmbeddingCache::new(50_000), &recs, &head.meta.labels, 8192).unwrap();
+    let m = head_metrics(&head, &ex);
+    assert_eq!(m.n, recorded["n"].as_u64().unwrap() as usize);
+    // Float summation order may differ across CPUs; one flipped item of 100 is tolerated.
+    assert!(
+        (m.accuracy - recorded["accuracy"].as_f64().unwrap()).abs() <= 0.011,
+        "{} vs {recorded}",
+        m.accuracy
+    );
+    assert!((m.macro_f1 - recorded["macro_f1"].as_f64().unwrap()).abs() <= 0.02);
+    assert!(m.accuracy >= 0.7, "the committed head should be far above chance: {}", m.accuracy);
+}
+
+#[test]
+fn evidence_quotes_the_report_and_scores_sum_to_one_on_test_reports() {
+    let analyzer = Analyzer::load(&Settings::default()).unwrap();
+    // Every fourth test report: all voices and classes, at a quarter of the cost.
+    let recs: Vec<Record> = labelled("data/test.jsonl").into_iter().step_by(4).collect();
+    let items: Vec<(Option<String>, &str)> =
+        recs.iter().map(|r| (Some(r.id.clone()), r.text.as_str())).collect();
+    for (r, a) in recs.iter().zip(analyzer.analyze_batch(&items)) {
+        let a = a.unwrap();
+        let rc = &a.root_cause;
+        let sum: f32 = rc.scores.0.iter().map(|(_, p)| p).sum();
+        assert!((sum - 1.0).abs() < 1e-4, "{}: scores sum {sum}", r.id);
+        assert!(!rc.evidence.is_empty(), "{}: no evidence", r.id);
+        for e in &rc.evidence {
+            let quoted: String = r.text.chars().skip(e.start).take(e.end - e.start).collect();
+            assert_eq!(quoted, e.text, "{}", r.id);
+            assert!(e.label == rc.label || rc.contributing.contains(&e.label));
+        }
+    }
+}
+
+#[test]
+fn training_twice_on_real_reports_writes_identical_heads() {
+    let dir = tempfile::tempdir().unwrap();
+    let take = |src: &str, n: usize, dst: &str| {
+        let lines: Vec<String> =
+            fs::read_to_string(repo(src)).unwrap().lines().step_by(9).take(n).map(String::from).collect();
+        fs::write(dir.path().join(dst), lines.join("\n") + "\n").unwrap();
+    };
+    take("data/train.jsonl", 30, "train.jsonl");
+    take("data/validation.jsonl", 10, "validation.jsonl");
+    let mut outs = Vec::new();
+    for i in 0..2 {
+        let out = dir.path().join(format!("head{i}.safetensors"));
+        let status = std::process::Command::new(env!("CARGO_BIN_EXE_rootline"))
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env("ROOTLINE_LOG", "warn")
+            .args(["train", "--epochs", "60", "--data"])
+            .arg(dir.path().join("train.jsonl"))
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+        outs.push(fs::read(&out).unwrap());
+    }
+    assert_eq!(outs[0], outs[1], "training must be bitwise reproducible");
+    let head = Head::load(&dir.path().join("head0.safetensors")).unwrap();
+    assert_eq!(head.meta.record["n_train"], 30);
+}
