@@ -439,6 +439,11 @@ pub fn impact(text: &str) -> Vec<String> {
             break;
         }
     }
+    in_text_order(found)
+}
+
+/// Phrases found at byte positions, put in text order with duplicates dropped.
+fn in_text_order(mut found: Vec<(usize, String)>) -> Vec<String> {
     found.sort_by_key(|(p, _)| *p);
     let mut out = Vec::new();
     let mut seen = HashSet::new();
@@ -496,13 +501,7 @@ pub fn components(text: &str) -> Vec<String> {
             break;
         }
     }
-    found.sort_by_key(|(p, _)| *p);
-    let mut out = Vec::new();
-    let mut seen = HashSet::new();
-    for (_, s) in found {
-        push_dedup(&mut out, &mut seen, s);
-    }
-    out
+    in_text_order(found)
 }
 
 /// Error codes: HTTP statuses (`HTTP 500`, `503 errors`), vendor codes (`ORA-00060`), errno
