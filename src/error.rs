@@ -36,6 +36,15 @@ pub enum Error {
     /// The model's fetched weights do not match the pinned hash.
     #[error("model.safetensors hash mismatch: expected {expected}, got {actual}")]
     HashMismatch { expected: String, actual: String },
+    /// The request lacks a valid bearer token (only when API keys are configured).
+    #[error("missing or invalid API key")]
+    Unauthorized,
+    /// No route matches the request path.
+    #[error("no route for {0}")]
+    NotFound(String),
+    /// The route exists but not for this method.
+    #[error("method {0} is not allowed here")]
+    MethodNotAllowed(String),
     /// The inference queue is full; the caller should retry later.
     #[error("the service is saturated; retry after {retry_after_s} s")]
     Overloaded { retry_after_s: u64 },
@@ -78,6 +87,9 @@ impl Error {
             Error::Unwritable { .. } => ("unwritable", "Cannot write", 500, 2),
             Error::ModelUnavailable(_) => ("model_unavailable", "Model unavailable", 503, 1),
             Error::HashMismatch { .. } => ("model_hash_mismatch", "Model hash mismatch", 500, 1),
+            Error::Unauthorized => ("unauthorized", "Unauthorized", 401, 2),
+            Error::NotFound(_) => ("not_found", "Not found", 404, 2),
+            Error::MethodNotAllowed(_) => ("method_not_allowed", "Method not allowed", 405, 2),
             Error::Overloaded { .. } => ("overloaded", "Service overloaded", 503, 1),
             Error::Timeout(_) => ("timeout", "Request timed out", 503, 1),
             Error::Model(_) => ("model_error", "Model computation failed", 500, 1),
@@ -116,6 +128,9 @@ mod tests {
             Error::Unwritable { path: "a".into(), reason: String::new() },
             Error::ModelUnavailable(String::new()),
             Error::HashMismatch { expected: String::new(), actual: String::new() },
+            Error::Unauthorized,
+            Error::NotFound(String::new()),
+            Error::MethodNotAllowed(String::new()),
             Error::Overloaded { retry_after_s: 1 },
             Error::Timeout(1),
             Error::Io(std::io::Error::other("x")),

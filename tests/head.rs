@@ -88,3 +88,15 @@ fn training_twice_on_real_reports_writes_identical_heads() {
     let head = Head::load(&dir.path().join("head0.safetensors")).unwrap();
     assert_eq!(head.meta.record["n_train"], 30);
 }
+
+#[test]
+fn regression_p3_103_chat_note_opening_with_a_channel_name_still_gets_evidence() {
+    // p3-103 opened with `#build-infra:`; it was read as a markdown heading, every sentence fell
+    // under the evidence floor, and the Analysis quoted nothing.
+    let analyzer = Analyzer::load(&Settings::default()).unwrap();
+    let text = "#ops-alerts: queue-3 stalled at 02:40, disk full. old snapshots filled /data, removed them";
+    let a = analyzer.analyze(None, text).unwrap();
+    assert!(!a.root_cause.evidence.is_empty());
+    let e = &a.root_cause.evidence[0];
+    assert_eq!(text.chars().skip(e.start).take(e.end - e.start).collect::<String>(), e.text);
+}

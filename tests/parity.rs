@@ -67,3 +67,34 @@ fn tokenizer_counts_match_reference_lengths() {
         assert!(e.encode(&item.text).unwrap().len() <= 256);
     }
 }
+
+#[test]
+fn regression_concurrent_short_batches_do_not_reenter_scratch_buffers() {
+    // Short inputs split matmuls across rayon inside a task that held thread-local scratch
+    // buffers; a worker that stole a second task while waiting panicked with "already borrowed".
+    let fx = fixture();
+    let e = std::sync::Arc::new(embedder());
+    let texts: Vec<String> = fx.items.iter().map(|i| i.text.clone()).collect();
+    let want = e.embed(&texts.iter().map(String::as_str).collect::<Vec<_>>(), 8192).unwrap();
+    let handles: Vec<_> = (0..4)
+        .map(|_| {
+            let (e, texts) = (e.clone(), texts.clone());
+            std::thread::spawn(move || {
+                (0..5)
+                    .flat_map(|_| {
+                        texts
+                            .iter()
+                            .map(|t| e.embed(&[t.as_str()], 8192).unwrap().remove(0))
+                            .collect::<Vec<_>>()
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    for h in handles {
+        let got = h.join().expect("no panic under concurrency");
+        for (i, v) in got.iter().enumerate() {
+            assert!(cosine(v, &want[i % want.len()]) > 0.99999);
+        }
+    }
+}

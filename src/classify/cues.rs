@@ -70,7 +70,7 @@ static CLASS_WORDS: Lazy<[Regex; 5]> = Lazy::new(|| {
 pub fn causal_weight(sentence: &str, in_cause_section: bool) -> f32 {
     let t = sentence.trim();
     // Headings ("Root Cause", "## Impact", "Timeline:") and bare links carry no cause themselves.
-    let heading = t.starts_with('#') || (t.len() < 40 && t.ends_with(':')) || is_bare_heading(t);
+    let heading = is_markdown_heading(t) || (t.len() < 40 && t.ends_with(':')) || is_bare_heading(t);
     if heading || LINK_ONLY.is_match(t) {
         return 0.05;
     }
@@ -89,6 +89,12 @@ pub fn causal_weight(sentence: &str, in_cause_section: bool) -> f32 {
         w *= 0.3;
     }
     w
+}
+
+/// `## Root cause`, but not a chat channel such as `#build-infra:`.
+fn is_markdown_heading(t: &str) -> bool {
+    let rest = t.trim_start_matches('#');
+    rest.len() < t.len() && (rest.is_empty() || rest.starts_with(' '))
 }
 
 /// A short unpunctuated title line ("Root Cause", "What happened"), as opposed to a terse note
@@ -110,7 +116,7 @@ pub fn cause_sections(report: &str, sentences: &[Span]) -> Vec<bool> {
         .iter()
         .map(|s| {
             let t = s.text(report).trim();
-            let heading_like = t.starts_with('#')
+            let heading_like = is_markdown_heading(t)
                 || (t.chars().count() < 60 && (t.ends_with(':') || t.starts_with("**")))
                 || (t.chars().count() < 40 && !t.ends_with('.'));
             if heading_like {
@@ -119,7 +125,7 @@ pub fn cause_sections(report: &str, sentences: &[Span]) -> Vec<bool> {
                 if CAUSE_HEADING.is_match(head) && !OTHER_HEADING.is_match(head) {
                     inside = true;
                     return true;
-                } else if OTHER_HEADING.is_match(head) || t.starts_with('#') {
+                } else if OTHER_HEADING.is_match(head) || is_markdown_heading(t) {
                     inside = false;
                 }
             }
@@ -172,6 +178,10 @@ mod tests {
         assert!(cause > 2.0 * sorry);
         assert!(causal_weight("Root Cause", true) < 0.1, "a bare heading is not a cause");
         assert!(causal_weight("database connections exhausted", false) >= 1.0, "terse notes keep weight");
+        assert!(
+            causal_weight("#build-infra: runner died, disk full.", false) >= 1.0,
+            "a channel is no heading"
+        );
         assert!(causal_weight("[Example](https://example.com/postmortem).", false) < 0.1);
     }
 

@@ -114,12 +114,14 @@ pub fn classify(head: &Head, report: &str, prepared: &Prepared) -> RootCause {
 fn evidence_for(head: &Head, report: &str, p: &Prepared, k: usize, max: usize) -> Vec<Evidence> {
     let dim = head.meta.dim;
     let max_w = p.infos.iter().map(|i| i.weight).fold(0f32, f32::max).max(1e-6);
+    // Headings and bare links are never quoted, unless the report has nothing else.
+    let floor = if p.infos.iter().any(|i| i.weight > 0.2) { 0.2 } else { f32::NEG_INFINITY };
     let mut scored: Vec<(f32, usize)> = p
         .infos
         .iter()
         .zip(&p.embeddings)
         .enumerate()
-        .filter(|(_, (info, _))| info.weight > 0.2)
+        .filter(|(_, (info, _))| info.weight > floor)
         .map(|(i, (info, e))| {
             let f = features::build(&[&e[..]], std::slice::from_ref(info), e, dim);
             let prob = head.probabilities(&f)[k];

