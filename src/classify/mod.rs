@@ -96,10 +96,12 @@ pub fn classify(head: &Head, report: &str, prepared: &Prepared) -> RootCause {
         .filter(|&(i, (l, &p))| i != best && l != "other" && p >= head.meta.contributing_threshold)
         .map(|(_, (l, _))| l.clone())
         .collect();
+    let candidates = sentence_probabilities(head, prepared);
     let mut evidence = Vec::new();
     for l in std::iter::once(&label).chain(&contributing) {
         let k = labels.iter().position(|x| x == l).unwrap_or(best);
-        evidence.extend(evidence_for(head, report, prepared, k, if *l == label { 3 } else { 1 }));
+        let max = if *l == label { 3 } else { 1 };
+        evidence.extend(evidence_for(head, report, prepared, &candidates, k, max));
     }
     RootCause {
         confidence: probs[best],
@@ -110,24 +112,35 @@ pub fn classify(head: &Head, report: &str, prepared: &Prepared) -> RootCause {
     }
 }
 
-/// The sentences that most support class `k`: per-sentence probability of `k` times causal weight.
-fn evidence_for(head: &Head, report: &str, p: &Prepared, k: usize, max: usize) -> Vec<Evidence> {
-    let dim = head.meta.dim;
-    let max_w = p.infos.iter().map(|i| i.weight).fold(0f32, f32::max).max(1e-6);
-    // Headings and bare links are never quoted, unless the report has nothing else.
+/// Every quotable sentence with its class probabilities under the head, scored once and shared
+/// by the primary and contributing labels. Headings and bare links are never quoted, unless the
+/// report has nothing else.
+fn sentence_probabilities(head: &Head, p: &Prepared) -> Vec<(usize, Vec<f32>)> {
     let floor = if p.infos.iter().any(|i| i.weight > 0.2) { 0.2 } else { f32::NEG_INFINITY };
-    let mut scored: Vec<(f32, usize)> = p
-        .infos
+    p.infos
         .iter()
         .zip(&p.embeddings)
         .enumerate()
         .filter(|(_, (info, _))| info.weight > floor)
         .map(|(i, (info, e))| {
-            let f = features::build(&[&e[..]], std::slice::from_ref(info), e, dim);
-            let prob = head.probabilities(&f)[k];
-            (prob * (info.weight / max_w).sqrt(), i)
+            let f = features::build(&[&e[..]], std::slice::from_ref(info), e, head.meta.dim);
+            (i, head.probabilities(&f))
         })
-        .collect();
+        .collect()
+}
+
+/// The sentences that most support class `k`: per-sentence probability of `k` times causal weight.
+fn evidence_for(
+    head: &Head,
+    report: &str,
+    p: &Prepared,
+    candidates: &[(usize, Vec<f32>)],
+    k: usize,
+    max: usize,
+) -> Vec<Evidence> {
+    let max_w = p.infos.iter().map(|i| i.weight).fold(0f32, f32::max).max(1e-6);
+    let mut scored: Vec<(f32, usize)> =
+        candidates.iter().map(|(i, probs)| (probs[k] * (p.infos[*i].weight / max_w).sqrt(), *i)).collect();
     scored.sort_by(|a, b| b.0.total_cmp(&a.0));
     let top = scored.first().map(|s| s.0).unwrap_or(0.0);
     scored
