@@ -134,6 +134,99 @@ pub fn cause_sections(report: &str, sentences: &[Span]) -> Vec<bool> {
         .collect()
 }
 
+/// "The root cause was X", "X caused ...", "caused by X", "due to X": the clause that names the
+/// cause, forward (X follows the cue) or backward (X precedes the verb).
+static CAUSE_FORWARD: Lazy<Regex> = Lazy::new(|| {
+    Regex::new(
+        r"(?i)\b(?:root[- ]?causes?(?: of [^,.;:]{1,60}?)?(?:\s+(?:was|is|were|has been|appears to be|turned out to be)|\s*[:\-–—]|\s+was identified as)|(?:was|were|is) (?:ultimately |mainly |primarily )?(?:caused|triggered|due) (?:by|to)|caused by|triggered by|due to|because of|traced (?:back )?to|stemm(?:ed|ing) from|(?:the )?result of|(?:the )?culprit (?:was|is)|the (?:underlying )?(?:issue|problem|trigger|reason) (?:was|is))\s+",
+    )
+    .expect("static regex")
+});
+
+/// Verbs after which the cause precedes ("a bad flag caused the outage").
+static CAUSE_BACKWARD: Lazy<Regex> = Lazy::new(|| {
+    Regex::new(r"(?i)\s+(?:caused|triggered|led to|resulted in|brought down|took down|exhausted|broke)\b")
+        .expect("static regex")
+});
+
+/// An auxiliary right before the verb: "the outage was | caused by".
+static PASSIVE_TAIL: Lazy<Regex> =
+    Lazy::new(|| Regex::new(r"(?i)\b(?:was|were|is|are|been|be|being|get|got)\s*$").expect("static regex"));
+
+/// "This caused", "which led to": a pronoun names no cause of its own.
+static PRONOUN: Lazy<Regex> = Lazy::new(|| {
+    Regex::new(r"(?i)^\s*(?:this|that|it|which|these|they|what|the change|the issue|the problem)\s*$")
+        .expect("static regex")
+});
+
+/// Where a cause clause stops: end of clause, or a relative clause that tells consequences.
+static CLAUSE_END: Lazy<Regex> = Lazy::new(|| {
+    Regex::new(r"(?i)[.;!?\n]|,\s|\s(?:which|that|who|so|and then|causing|leading|resulting|when|while|after|before)\s|\s[-–—]\s")
+        .expect("static regex")
+});
+
+/// Longest cause phrase kept, in words: enough for "an invalid auth server address in the
+/// gateway config", short enough that consequences do not creep in.
+const PHRASE_WORDS: usize = 14;
+
+/// The phrases of `sentence` that name a cause, as byte ranges into it, each with a weight (2 for
+/// "the root cause was ...", 1 otherwise). At most three.
+pub fn cause_phrases(sentence: &str) -> Vec<(std::ops::Range<usize>, f32)> {
+    let mut out = Vec::new();
+    for m in CAUSE_FORWARD.find_iter(sentence) {
+        let rest = &sentence[m.end()..];
+        let end = CLAUSE_END.find(rest).map_or(rest.len(), |e| e.start());
+        let r = clip_words(sentence, m.end(), m.end() + end, false);
+        let strong = m.as_str().to_ascii_lowercase().contains("root");
+        if !r.is_empty() {
+            out.push((r, if strong { 2.0 } else { 1.0 }));
+        }
+    }
+    for m in CAUSE_BACKWARD.find_iter(sentence) {
+        let before = &sentence[..m.start()];
+        // Passive "was caused by X" is the forward pattern's; here the subject is the effect.
+        let passive = PASSIVE_TAIL.is_match(before) || sentence[m.end()..].trim_start().starts_with("by ");
+        if passive {
+            continue;
+        }
+        // Back to the previous clause boundary: sentence start, a comma, a semicolon or a colon.
+        let start = before.rfind([',', ';', ':', '\n', '(']).map_or(0, |i| i + 1);
+        let r = clip_words(sentence, start, m.start(), true);
+        let phrase = &sentence[r.clone()];
+        // "This caused", "which led to": a pronoun carries no cause of its own.
+        if !r.is_empty() && !PRONOUN.is_match(phrase) {
+            out.push((r, 1.0));
+        }
+    }
+    out.sort_by_key(|(r, _)| r.start);
+    out.dedup_by(|a, b| a.0.start < b.0.end && b.0.start < a.0.end);
+    out.truncate(3);
+    out
+}
+
+/// Trims `text[start..end]` to whitespace-trimmed bounds and at most [`PHRASE_WORDS`] words (the
+/// last words when `keep_end`, as for a cause that precedes its verb).
+fn clip_words(text: &str, start: usize, end: usize, keep_end: bool) -> std::ops::Range<usize> {
+    let piece = &text[start..end];
+    let lead = piece.len() - piece.trim_start().len();
+    let trail = piece.len() - piece.trim_end().len();
+    let (mut s, mut e) = (start + lead, end - trail);
+    if s >= e {
+        return s..s;
+    }
+    let words: Vec<(usize, &str)> =
+        text[s..e].split_whitespace().map(|w| (w.as_ptr() as usize - text.as_ptr() as usize, w)).collect();
+    if words.len() > PHRASE_WORDS {
+        if keep_end {
+            s = words[words.len() - PHRASE_WORDS].0;
+        } else {
+            let (pos, w) = words[PHRASE_WORDS - 1];
+            e = pos + w.len();
+        }
+    }
+    s..e
+}
+
 /// Occurrences of each class's vocabulary in `text`.
 pub fn class_counts(text: &str) -> [u32; 5] {
     let mut c = [0u32; 5];
@@ -192,6 +285,44 @@ mod tests {
         let inside = cause_sections(r, &s);
         let marked: Vec<_> = s.iter().zip(&inside).filter(|(_, &i)| i).map(|(s, _)| s.text(r)).collect();
         assert_eq!(marked, ["## Root Cause", "A bad flag.", "It was on."]);
+    }
+
+    fn phrases(s: &str) -> Vec<&str> {
+        cause_phrases(s).into_iter().map(|(r, _)| &s[r]).collect()
+    }
+
+    #[test]
+    fn cause_phrases_find_the_clause_that_names_the_cause() {
+        assert_eq!(
+            phrases("The root cause was an invalid proxy address, which exposed a bug in the client."),
+            ["an invalid proxy address"]
+        );
+        assert_eq!(
+            phrases("Root cause: pool size lowered to 20 in the Helm values."),
+            ["pool size lowered to 20 in the Helm values"]
+        );
+        assert_eq!(phrases("Checkout failed due to an expired certificate."), ["an expired certificate"]);
+        assert_eq!(
+            phrases("At 09:10, a bad BGP announcement caused the outage."),
+            ["a bad BGP announcement"]
+        );
+        assert_eq!(
+            cause_phrases("The root cause was a flag.")[0].1,
+            2.0,
+            "root-cause statements weigh double"
+        );
+    }
+
+    #[test]
+    fn cause_phrases_skip_pronouns_and_stay_short() {
+        assert!(phrases("This caused a second outage.").is_empty());
+        assert!(phrases("We paged the on-call engineer.").is_empty());
+        let long = "The outage was caused by a very long chain of small unrelated events that kept on going and going for many words more than fit";
+        let p = phrases(long);
+        assert_eq!(p.len(), 1);
+        assert!(p[0].split_whitespace().count() <= PHRASE_WORDS, "{p:?}");
+        // Non-ASCII text keeps char boundaries.
+        assert_eq!(phrases("Ausfall due to Überlast im Netz."), ["Überlast im Netz"]);
     }
 
     #[test]

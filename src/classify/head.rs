@@ -27,6 +27,11 @@ pub struct HeadMeta {
     pub embedder: String,
     /// A label is called contributing when its probability reaches this.
     pub contributing_threshold: f32,
+    /// When the best probability is below this and the label set has `other`, the answer is
+    /// `other`: no class is convincing, and a confident wrong label is worse than "none of these".
+    /// Fitted on the validation split; 0 turns it off.
+    #[serde(default)]
+    pub abstain_below: f32,
     /// sha256 of the training file.
     pub train_sha256: String,
     /// Free-form training record (sizes, seed, metrics) for the model card.
@@ -34,7 +39,7 @@ pub struct HeadMeta {
 }
 
 /// Current feature layout identifier.
-pub const FEATURES_VERSION: &str = "wmean+mean+whole+lex11/v2";
+pub const FEATURES_VERSION: &str = "wmean+phrase+lex17/v4";
 
 /// A loaded classifier head.
 #[derive(Debug, Clone)]
@@ -63,6 +68,16 @@ impl Head {
     pub fn probabilities(&self, features: &[f32]) -> Vec<f32> {
         let logits = self.logits(features);
         softmax(&logits, self.meta.temperature)
+    }
+
+    /// The predicted label index for calibrated probabilities: the most probable label, or `other`
+    /// when nothing reaches [`HeadMeta::abstain_below`].
+    pub fn decide(&self, probs: &[f32]) -> usize {
+        let best = super::argmax(probs);
+        match self.meta.labels.iter().position(|l| l == "other") {
+            Some(other) if probs[best] < self.meta.abstain_below => other,
+            _ => best,
+        }
     }
 
     /// Raw (uncalibrated) logits.
@@ -182,6 +197,7 @@ mod tests {
                 features: FEATURES_VERSION.into(),
                 embedder: "test".into(),
                 contributing_threshold: 0.2,
+                abstain_below: 0.3,
                 train_sha256: "00".into(),
                 record: serde_json::json!({"n": 1}),
             },
@@ -201,6 +217,36 @@ mod tests {
         let probs = back.probabilities(&vec![1.0; w]);
         assert_eq!(probs.len(), 3);
         assert!((probs.iter().sum::<f32>() - 1.0).abs() < 1e-5);
+    }
+
+    #[test]
+    fn abstains_to_other_only_below_the_threshold() {
+        let labels: Vec<String> = ["config_change", "deployment", "other"].map(String::from).to_vec();
+        let mut head = Head {
+            meta: HeadMeta {
+                labels,
+                temperature: 1.0,
+                dim: 2,
+                features: FEATURES_VERSION.into(),
+                embedder: String::new(),
+                contributing_threshold: 0.25,
+                abstain_below: 0.4,
+                train_sha256: String::new(),
+                record: serde_json::Value::Null,
+            },
+            weight: vec![],
+            bias: vec![],
+            mean: vec![],
+            std: vec![],
+            id: String::new(),
+        };
+        assert_eq!(head.decide(&[0.38, 0.35, 0.27]), 2, "nothing convincing: other");
+        assert_eq!(head.decide(&[0.55, 0.25, 0.20]), 0);
+        head.meta.abstain_below = 0.0;
+        assert_eq!(head.decide(&[0.38, 0.35, 0.27]), 0, "0 turns abstention off");
+        head.meta.labels = ["a", "b", "c"].map(String::from).to_vec();
+        head.meta.abstain_below = 0.9;
+        assert_eq!(head.decide(&[0.38, 0.35, 0.27]), 0, "a label set without `other` never abstains");
     }
 
     #[test]

@@ -17,7 +17,7 @@ use crate::embed::cache::{self, EmbeddingCache};
 use crate::embed::Embedder;
 use crate::error::Result;
 use crate::text::{self, Span};
-use features::SentenceInfo;
+use features::{Phrase, SentenceInfo};
 use head::Head;
 
 /// A report made ready for the head: its sentences, their cue facts and embeddings, and features.
@@ -27,8 +27,8 @@ pub struct Prepared {
     pub infos: Vec<SentenceInfo>,
     /// One embedding per sentence.
     pub embeddings: Vec<Arc<[f32]>>,
-    /// Embedding of the report's first window, taken whole.
-    pub whole: Arc<[f32]>,
+    /// Embeddings of each sentence's cause phrases (parallel to `infos[i].phrases`).
+    pub phrase_embeddings: Vec<Vec<Arc<[f32]>>>,
     /// The report's feature vector.
     pub features: Vec<f32>,
 }
@@ -41,12 +41,15 @@ pub fn prepare(
     batch_tokens: usize,
 ) -> Result<Vec<Prepared>> {
     let per_report: Vec<Vec<Span>> = reports.iter().map(|r| text::sentences(r)).collect();
+    let per_infos: Vec<Vec<SentenceInfo>> =
+        reports.iter().zip(&per_report).map(|(r, spans)| features::sentence_infos(r, spans)).collect();
     // Deduplicate sentence texts across the batch and against the cache.
     let mut todo: Vec<&str> = Vec::new();
     let mut todo_index: HashMap<cache::Key, usize> = HashMap::new();
-    for (r, spans) in reports.iter().zip(&per_report) {
-        // The whole report goes through the model once too (truncated to its first window).
-        for t in spans.iter().map(|s| s.text(r)).chain(std::iter::once(*r)) {
+    for ((r, spans), infos) in reports.iter().zip(&per_report).zip(&per_infos) {
+        // Every cause phrase goes through the model too, on its own.
+        let phrases = infos.iter().flat_map(|i| i.phrase_texts(r));
+        for t in spans.iter().map(|s| s.text(r)).chain(phrases) {
             let k = cache::key(t);
             if cache.get(&k).is_none() && !todo_index.contains_key(&k) {
                 todo_index.insert(k, todo.len());
@@ -63,7 +66,8 @@ pub fn prepare(
     Ok(reports
         .iter()
         .zip(per_report)
-        .map(|(r, spans)| {
+        .zip(per_infos)
+        .map(|((r, spans), infos)| {
             let lookup = |t: &str| {
                 let k = cache::key(t);
                 match todo_index.get(&k) {
@@ -74,20 +78,43 @@ pub fn prepare(
                 }
             };
             let embeddings: Vec<Arc<[f32]>> = spans.iter().map(|s| lookup(s.text(r))).collect();
-            let whole = lookup(r);
-            let infos = features::sentence_infos(r, &spans);
+            let phrase_embeddings: Vec<Vec<Arc<[f32]>>> =
+                infos.iter().map(|i| i.phrase_texts(r).map(lookup).collect()).collect();
             let refs: Vec<&[f32]> = embeddings.iter().map(|e| &e[..]).collect();
-            let features = features::build(&refs, &infos, &whole, dim);
-            Prepared { infos, embeddings, whole, features }
+            let phrases = phrase_features(r, &infos, &phrase_embeddings, None);
+            let features = features::build(&refs, &infos, &phrases, dim);
+            Prepared { infos, embeddings, phrase_embeddings, features }
         })
         .collect())
+}
+
+/// The cause phrases of every sentence (or only sentence `only`) as feature inputs.
+fn phrase_features<'a>(
+    report: &str,
+    infos: &[SentenceInfo],
+    embeddings: &'a [Vec<Arc<[f32]>>],
+    only: Option<usize>,
+) -> Vec<Phrase<'a>> {
+    infos
+        .iter()
+        .zip(embeddings)
+        .enumerate()
+        .filter(|(i, _)| only.is_none_or(|o| o == *i))
+        .flat_map(|(_, (info, embs))| {
+            info.phrases.iter().zip(embs).map(move |((r, w), e)| Phrase {
+                embedding: &e[..],
+                weight: w * info.weight,
+                counts: cues::class_counts(&report[r.clone()]),
+            })
+        })
+        .collect()
 }
 
 /// Names the root cause of a prepared report and quotes its evidence.
 pub fn classify(head: &Head, report: &str, prepared: &Prepared) -> RootCause {
     let probs = head.probabilities(&prepared.features);
     let labels = &head.meta.labels;
-    let best = argmax(&probs);
+    let best = head.decide(&probs);
     let label = labels[best].clone();
     let contributing: Vec<String> = labels
         .iter()
@@ -96,7 +123,7 @@ pub fn classify(head: &Head, report: &str, prepared: &Prepared) -> RootCause {
         .filter(|&(i, (l, &p))| i != best && l != "other" && p >= head.meta.contributing_threshold)
         .map(|(_, (l, _))| l.clone())
         .collect();
-    let candidates = sentence_probabilities(head, prepared);
+    let candidates = sentence_probabilities(head, report, prepared);
     let mut evidence = Vec::new();
     for l in std::iter::once(&label).chain(&contributing) {
         let k = labels.iter().position(|x| x == l).unwrap_or(best);
@@ -115,7 +142,7 @@ pub fn classify(head: &Head, report: &str, prepared: &Prepared) -> RootCause {
 /// Every quotable sentence with its class probabilities under the head, scored once and shared
 /// by the primary and contributing labels. Headings and bare links are never quoted, unless the
 /// report has nothing else.
-fn sentence_probabilities(head: &Head, p: &Prepared) -> Vec<(usize, Vec<f32>)> {
+fn sentence_probabilities(head: &Head, report: &str, p: &Prepared) -> Vec<(usize, Vec<f32>)> {
     let floor = if p.infos.iter().any(|i| i.weight > 0.2) { 0.2 } else { f32::NEG_INFINITY };
     p.infos
         .iter()
@@ -123,7 +150,8 @@ fn sentence_probabilities(head: &Head, p: &Prepared) -> Vec<(usize, Vec<f32>)> {
         .enumerate()
         .filter(|(_, (info, _))| info.weight > floor)
         .map(|(i, (info, e))| {
-            let f = features::build(&[&e[..]], std::slice::from_ref(info), e, head.meta.dim);
+            let phrases = phrase_features(report, &p.infos, &p.phrase_embeddings, Some(i));
+            let f = features::build(&[&e[..]], std::slice::from_ref(info), &phrases, head.meta.dim);
             (i, head.probabilities(&f))
         })
         .collect()

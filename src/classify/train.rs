@@ -39,7 +39,7 @@ pub struct TrainOptions {
 
 impl Default for TrainOptions {
     fn default() -> Self {
-        TrainOptions { epochs: 400, lr: 0.02, l2: 0.002 }
+        TrainOptions { epochs: 400, lr: 0.02, l2: 0.01 }
     }
 }
 
@@ -95,6 +95,7 @@ pub fn fit(train: &[Example], labels: &[String], dim: usize, opts: TrainOptions)
             features: FEATURES_VERSION.into(),
             embedder: String::new(),
             contributing_threshold: 0.25,
+            abstain_below: 0.0,
             train_sha256: String::new(),
             record: serde_json::Value::Null,
         },
@@ -113,8 +114,8 @@ pub fn nll(head: &Head, examples: &[Example], t: f32) -> f32 {
     total / examples.len().max(1) as f32
 }
 
-/// Fits temperature (validation NLL) and the contributing threshold (validation F1 of
-/// contributing labels) in place.
+/// Fits temperature (validation NLL), the abstention threshold (validation macro-F1) and the
+/// contributing threshold (validation F1 of contributing labels) in place.
 pub fn calibrate(head: &mut Head, val: &[Example]) {
     if val.is_empty() {
         return;
@@ -129,6 +130,17 @@ pub fn calibrate(head: &mut Head, val: &[Example]) {
         }
     }
     head.meta.temperature = best.1;
+    // Abstention: the smallest threshold with the best validation macro-F1 (ties keep it off), so
+    // it only engages when answering `other` for unconvincing reports measurably helps.
+    let mut best_abstain = (head_metrics(head, val).macro_f1, 0.0f32);
+    for step in 5..=12 {
+        head.meta.abstain_below = 0.05 * step as f32;
+        let f1 = head_metrics(head, val).macro_f1;
+        if f1 > best_abstain.0 + 1e-6 {
+            best_abstain = (f1, head.meta.abstain_below);
+        }
+    }
+    head.meta.abstain_below = best_abstain.1;
     let other = head.meta.labels.iter().position(|l| l == "other");
     let mut best_f1 = (-1.0f32, 0.25f32);
     for step in 1..=12 {
@@ -136,7 +148,7 @@ pub fn calibrate(head: &mut Head, val: &[Example]) {
         let (mut tp, mut fp, mut fnn) = (0f32, 0f32, 0f32);
         for e in val {
             let p = head.probabilities(&e.features);
-            let best_k = super::argmax(&p);
+            let best_k = head.decide(&p);
             for (k, &pk) in p.iter().enumerate() {
                 if k == best_k || Some(k) == other {
                     continue;
@@ -190,7 +202,7 @@ pub fn head_metrics(head: &Head, ex: &[Example]) -> metrics::Report {
         .iter()
         .map(|e| {
             let p = head.probabilities(&e.features);
-            (head.meta.labels[e.label].clone(), head.meta.labels[super::argmax(&p)].clone())
+            (head.meta.labels[e.label].clone(), head.meta.labels[head.decide(&p)].clone())
         })
         .collect();
     metrics::score(&pairs, &head.meta.labels)
@@ -201,7 +213,7 @@ mod tests {
     use super::*;
 
     fn toy() -> (Vec<Example>, Vec<String>) {
-        // Two separable clusters in a 2-d embedding (feature width = 2*2 + 11).
+        // Two separable clusters in a 2-d embedding (both pooled blocks carry them).
         let mk = |a: f32, b: f32, label: usize| {
             let mut f = vec![0f32; super::super::features::width(2)];
             f[0] = a;
