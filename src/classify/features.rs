@@ -5,9 +5,10 @@
 //! counts (5) | has-causal-sentence (1) | class vocabulary within cause phrases (5) |
 //! has-cause-phrase (1)]`. An unweighted mean of all sentences and an embedding of the report's
 //! first window used to be blocks too; dropping them raised validation accuracy (models/README.md):
-//! in long reports they mostly encode timeline chatter. The cause-phrase block exists because a sentence such as "the root cause was an invalid
-//! config change that exposed a library bug" pools to a blend of both classes; the phrase the
-//! author puts after "root cause was" is the one they blame.
+//! in long reports they mostly encode timeline chatter. The cause-phrase block exists because a
+//! sentence such as "the root cause was a proxy setting we edited, which made a retry bug in the
+//! client library surface" pools to a blend of both classes; the phrase the author puts after
+//! "root cause was" is the one they blame.
 //! The same function scores single sentences (for evidence: the sentence stands in for the whole
 //! report too), so evidence and label share one model. Each block was kept because it raised
 //! accuracy on the validation split (models/README.md).
