@@ -81,33 +81,36 @@ pub fn prepare(
             let phrase_embeddings: Vec<Vec<Arc<[f32]>>> =
                 infos.iter().map(|i| i.phrase_texts(r).map(lookup).collect()).collect();
             let refs: Vec<&[f32]> = embeddings.iter().map(|e| &e[..]).collect();
-            let phrases = phrase_features(r, &infos, &phrase_embeddings, None);
+            let phrases = phrase_features(r, &infos, &phrase_embeddings);
             let features = features::build(&refs, &infos, &phrases, dim);
             Prepared { infos, embeddings, phrase_embeddings, features }
         })
         .collect())
 }
 
-/// The cause phrases of every sentence (or only sentence `only`) as feature inputs.
+/// The cause phrases of every sentence as feature inputs.
 fn phrase_features<'a>(
     report: &str,
     infos: &[SentenceInfo],
     embeddings: &'a [Vec<Arc<[f32]>>],
-    only: Option<usize>,
 ) -> Vec<Phrase<'a>> {
-    infos
-        .iter()
-        .zip(embeddings)
-        .enumerate()
-        .filter(|(i, _)| only.is_none_or(|o| o == *i))
-        .flat_map(|(_, (info, embs))| {
-            info.phrases.iter().zip(embs).map(move |((r, w), e)| Phrase {
-                embedding: &e[..],
-                weight: w * info.weight,
-                counts: cues::class_counts(&report[r.clone()]),
-            })
-        })
-        .collect()
+    infos.iter().zip(embeddings).flat_map(|(info, embs)| sentence_phrases(report, info, embs)).collect()
+}
+
+/// One sentence's cause phrases as feature inputs, weighted by the sentence's causal weight.
+fn sentence_phrases<'a, 'i>(
+    report: &'i str,
+    info: &'i SentenceInfo,
+    embeddings: &'a [Arc<[f32]>],
+) -> impl Iterator<Item = Phrase<'a>> + 'i
+where
+    'a: 'i,
+{
+    info.phrases.iter().zip(embeddings).map(move |((r, w), e)| Phrase {
+        embedding: &e[..],
+        weight: w * info.weight,
+        counts: cues::class_counts(&report[r.clone()]),
+    })
 }
 
 /// Names the root cause of a prepared report and quotes its evidence.
@@ -150,7 +153,7 @@ fn sentence_probabilities(head: &Head, report: &str, p: &Prepared) -> Vec<(usize
         .enumerate()
         .filter(|(_, (info, _))| info.weight > floor)
         .map(|(i, (info, e))| {
-            let phrases = phrase_features(report, &p.infos, &p.phrase_embeddings, Some(i));
+            let phrases: Vec<Phrase<'_>> = sentence_phrases(report, info, &p.phrase_embeddings[i]).collect();
             let f = features::build(&[&e[..]], std::slice::from_ref(info), &phrases, head.meta.dim);
             (i, head.probabilities(&f))
         })
