@@ -165,8 +165,8 @@ static CLAUSE_END: Lazy<Regex> = Lazy::new(|| {
         .expect("static regex")
 });
 
-/// Longest cause phrase kept, in words: enough for "an invalid auth server address in the
-/// gateway config", short enough that consequences do not creep in.
+/// Longest cause phrase kept, in words: enough for "a stale upstream hostname left in the
+/// payments proxy settings", short enough that consequences do not creep in.
 const PHRASE_WORDS: usize = 14;
 
 /// The phrases of `sentence` that name a cause, as byte ranges into it, each with a weight (2 for
@@ -294,8 +294,10 @@ mod tests {
     #[test]
     fn cause_phrases_find_the_clause_that_names_the_cause() {
         assert_eq!(
-            phrases("The root cause was an invalid proxy address, which exposed a bug in the client."),
-            ["an invalid proxy address"]
+            phrases(
+                "The root cause was a stale proxy hostname, which let a retry bug in the client surface."
+            ),
+            ["a stale proxy hostname"]
         );
         assert_eq!(
             phrases("Root cause: pool size lowered to 20 in the Helm values."),
