@@ -1,4 +1,5 @@
-//! Research aid: writes each report's head features (exactly what `rootline train` fits) as JSONL,
+//! Research aid: writes each report's head inputs (the dense features and the causal-weighted word
+//! counts that `rootline train` fits) as JSONL,
 //! so regularisation and feature-block choices can be compared offline on the validation split
 //! without re-embedding. Not part of the product.
 //!
@@ -20,7 +21,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for chunk in recs.chunks(16) {
         let texts: Vec<&str> = chunk.iter().map(|r| r.text.as_str()).collect();
         for (r, p) in chunk.iter().zip(classify::prepare(&embedder, &cache, &texts, 8192)?) {
-            let line = serde_json::json!({"id": r.id, "features": p.features});
+            let line = serde_json::json!({"id": r.id, "features": p.features, "terms": p.terms});
             writeln!(out, "{line}")?;
         }
     }

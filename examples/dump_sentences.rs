@@ -20,18 +20,28 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let sections = cues::cause_sections(&r.text, &spans);
         let texts: Vec<&str> = spans.iter().map(|s| s.text(&r.text)).collect();
         let embs = embedder.embed(&texts, 8192)?;
-        let whole = embedder.embed(&[r.text.as_str()], 8192)?;
+        let ptexts: Vec<&str> = infos.iter().flat_map(|i| i.phrase_texts(&r.text)).collect();
+        let pembs = embedder.embed(&ptexts, 8192)?;
+        let mut pit = ptexts.iter().zip(&pembs);
         let sents: Vec<_> = infos
             .iter()
             .zip(&embs)
             .zip(&sections)
             .map(|((i, e), sec)| {
+                let phrases: Vec<_> = i
+                    .phrases
+                    .iter()
+                    .map(|(_, w)| {
+                        let (t, pe) = pit.next().expect("one embedding per phrase");
+                        serde_json::json!({"text": t, "w": w, "counts": cues::class_counts(t), "emb": pe})
+                    })
+                    .collect();
                 serde_json::json!({"text": i.span.text(&r.text), "weight": i.weight, "counts": i.counts,
-                                   "section": sec, "emb": e})
+                                   "section": sec, "emb": e, "phrases": phrases})
             })
             .collect();
         let line = serde_json::json!({"id": r.id, "primary": r.primary, "contributing": r.contributing,
-            "confidence": r.confidence, "text": r.text, "whole": whole[0], "sentences": sents});
+            "confidence": r.confidence, "text": r.text, "sentences": sents});
         writeln!(out, "{line}")?;
     }
     Ok(())

