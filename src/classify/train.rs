@@ -178,15 +178,23 @@ pub fn calibrate(head: &mut Head, val: &[Example]) {
     }
     head.meta.abstain_below = if best_abstain.0 >= off + ABSTAIN_MIN_GAIN { best_abstain.1 } else { 0.0 };
     let other = head.meta.labels.iter().position(|l| l == "other");
-    let mut best_f1 = (-1.0f32, 0.25f32);
-    for step in 1..=12 {
-        let th = 0.05 * step as f32;
-        let (mut tp, mut fp, mut fnn) = (0f32, 0f32, 0f32);
-        for e in val {
+    let scored: Vec<(Vec<f32>, usize)> = val
+        .iter()
+        .map(|e| {
             let p = head.probabilities(&e.features, &e.terms);
             let best_k = head.decide(&p);
+            (p, best_k)
+        })
+        .collect();
+    let mut best_f1 = (-1.0f32, 0.25f32);
+    // Log-spaced from 0.005 to 0.6: a head with a sharp temperature puts runner-up classes at a
+    // few percent, so a linear grid starting at 0.05 could not reach its best threshold.
+    for step in 0..=40 {
+        let th = 0.005 * 120f32.powf(step as f32 / 40.0);
+        let (mut tp, mut fp, mut fnn) = (0f32, 0f32, 0f32);
+        for ((p, best_k), e) in scored.iter().zip(val) {
             for (k, &pk) in p.iter().enumerate() {
-                if k == best_k || Some(k) == other {
+                if k == *best_k || Some(k) == other {
                     continue;
                 }
                 let predicted = pk >= th;
