@@ -141,12 +141,14 @@ impl Head {
                 .map_err(|e| bad(e.to_string()))
         };
         let (weight, bias, mean, std) = (get("weight")?, get("bias")?, get("mean")?, get("std")?);
-        let terms: Vec<String> = st_meta
-            .metadata()
-            .as_ref()
-            .and_then(|m| m.get(TERMS_KEY))
-            .map(|t| t.split('\n').filter(|s| !s.is_empty()).map(String::from).collect())
-            .unwrap_or_default();
+        let terms: Vec<String> = match tensors.get(TERMS_TENSOR) {
+            None => Vec::new(),
+            Some(t) => {
+                let bytes = t.to_vec1::<u8>().map_err(|e| bad(e.to_string()))?;
+                let text = String::from_utf8(bytes).map_err(|e| bad(format!("terms: {e}")))?;
+                text.split('\n').filter(|s| !s.is_empty()).map(String::from).collect()
+            }
+        };
         let idf = if terms.is_empty() { Vec::new() } else { get("idf")? };
         let lexicon =
             Lexicon::new(terms, idf).ok_or_else(|| bad("one idf value per term expected".into()))?;
@@ -176,13 +178,15 @@ impl Head {
         if !self.lexicon.is_empty() {
             let idf = self.lexicon.idf().to_vec();
             map.insert("idf".to_string(), Tensor::from_vec(idf, self.lexicon.len(), &Device::Cpu)?);
+            // Terms are `[a-z0-9_]` runs, so a newline never occurs inside one. They go in a byte
+            // tensor rather than a second metadata key: safetensors writes tensors in a fixed
+            // order but metadata in hash-map order, and training must be byte-reproducible.
+            let bytes = self.lexicon.terms().join("\n").into_bytes();
+            let n = bytes.len();
+            map.insert(TERMS_TENSOR.to_string(), Tensor::from_vec(bytes, n, &Device::Cpu)?);
         }
         let meta = serde_json::to_string(&self.meta).map_err(|e| Error::Internal(e.to_string()))?;
-        let mut info: HashMap<String, String> = [("rootline".to_string(), meta)].into();
-        if !self.lexicon.is_empty() {
-            // Terms are `[a-z0-9_]` runs, so a newline can never occur inside one.
-            info.insert(TERMS_KEY.to_string(), self.lexicon.terms().join("\n"));
-        }
+        let info: HashMap<String, String> = [("rootline".to_string(), meta)].into();
         let bytes = safetensors::serialize(map.iter().map(|(k, v)| (k.as_str(), v)), Some(info))
             .map_err(|e| Error::Internal(e.to_string()))?;
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -199,8 +203,8 @@ impl Head {
     }
 }
 
-/// Safetensors metadata key holding the lexicon's terms, newline-separated, in column order.
-const TERMS_KEY: &str = "rootline.terms";
+/// Tensor (u8) holding the lexicon's terms as UTF-8, newline-separated, in column order.
+const TERMS_TENSOR: &str = "terms";
 
 /// Numerically stable softmax with temperature.
 pub fn softmax(logits: &[f32], temperature: f32) -> Vec<f32> {
@@ -263,6 +267,14 @@ mod tests {
         assert_eq!(probs.len(), 3);
         assert!((probs.iter().sum::<f32>() - 1.0).abs() < 1e-5);
         assert_ne!(back.logits(&vec![1.0; w], &terms), back.logits(&vec![1.0; w], &TermWeights::new()));
+        // Byte-identical on every save: hash-map order must not leak into the file (each map
+        // gets its own random seed, so a few saves would catch it).
+        let first = std::fs::read(&p).unwrap();
+        for i in 0..6 {
+            let q = dir.path().join(format!("again{i}.safetensors"));
+            back.save(&q).unwrap();
+            assert_eq!(std::fs::read(&q).unwrap(), first, "save {i} differs");
+        }
     }
 
     #[test]
