@@ -90,7 +90,9 @@ impl Head {
     /// Raw (uncalibrated) logits.
     pub fn logits(&self, features: &[f32], terms: &TermWeights) -> Vec<f32> {
         let w = self.width();
-        let dense = w - self.lexicon.len();
+        // Shapes are checked at load and fixed by `fit`; saturating and `get` keep a hand-built
+        // head with mismatched parts from panicking.
+        let dense = w.saturating_sub(self.lexicon.len());
         let z: Vec<f32> = features
             .iter()
             .take(dense)
@@ -101,14 +103,14 @@ impl Head {
             .lexicon
             .vector(terms)
             .into_iter()
-            .map(|(j, v)| (dense + j, v / self.std[dense + j]))
+            .filter_map(|(j, v)| self.std.get(dense + j).map(|s| (dense + j, v / s)))
             .collect();
         (0..self.meta.labels.len())
             .map(|k| {
                 let row = &self.weight[k * w..(k + 1) * w];
                 self.bias[k]
                     + row.iter().zip(&z).map(|(a, b)| a * b).sum::<f32>()
-                    + bow.iter().map(|&(j, v)| row[j] * v).sum::<f32>()
+                    + bow.iter().map(|&(j, v)| row.get(j).map_or(0.0, |a| a * v)).sum::<f32>()
             })
             .collect()
     }
