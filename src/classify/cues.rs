@@ -28,15 +28,20 @@ static CAUSE_HEADING: Lazy<Regex> = Lazy::new(|| {
         .expect("static regex")
 });
 
+/// Headings that name the cause outright, whatever else they name.
+static ROOT_CAUSE_HEADING: Lazy<Regex> =
+    Lazy::new(|| Regex::new(r"(?i)^(?:the )?(?:root[- ]?causes?|causes?)\b").expect("static regex"));
+
 /// Headings that open sections which rarely state the cause.
 static OTHER_HEADING: Lazy<Regex> = Lazy::new(|| {
     Regex::new(r"(?i)(timeline|impact|action items?|next steps|follow[- ]?ups?|lessons|prevent|remediation|resolution|update timeline|affected|what we.re doing)")
         .expect("static regex")
 });
 
-/// Lines that are timeline entries: a bullet or table cell opening with a clock time or a date.
+/// Lines that are timeline entries: a bullet or table cell opening with a clock time or a date,
+/// bold or not (`- **09:25 AM**: ...`).
 static TIMELINE_LINE: Lazy<Regex> = Lazy::new(|| {
-    Regex::new(r"(?i)^\s*(?:[-*•|]\s*)?(?:\d{1,2}:\d{2}|\d{4}-\d{2}-\d{2}|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d{1,2}|(?:investigating|identified|monitoring|resolved|update|postmortem)\b)")
+    Regex::new(r"(?i)^\s*(?:[-*•|]\s*)?(?:\*\*|__)?(?:\d{1,2}:\d{2}|\d{4}-\d{2}-\d{2}|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d{1,2}|(?:investigating|identified|monitoring|resolved|update|postmortem)\b)")
         .expect("static regex")
 });
 
@@ -69,8 +74,13 @@ static CLASS_WORDS: Lazy<[Regex; 5]> = Lazy::new(|| {
 /// How strongly a sentence states a cause, in [0.05, ~6].
 pub fn causal_weight(sentence: &str, in_cause_section: bool) -> f32 {
     let t = sentence.trim();
-    // Headings ("Root Cause", "## Impact", "Timeline:") and bare links carry no cause themselves.
-    let heading = is_markdown_heading(t) || (t.len() < 40 && t.ends_with(':')) || is_bare_heading(t);
+    let core = unemphasised(t);
+    // Headings ("Root Cause", "## Impact", "Timeline:", "**What went wrong?**") and bare links
+    // carry no cause themselves.
+    let heading = is_markdown_heading(t)
+        || is_bold_heading(t)
+        || (core.len() < 40 && core.ends_with(':'))
+        || is_bare_heading(core);
     if heading || LINK_ONLY.is_match(t) {
         return 0.05;
     }
@@ -97,6 +107,24 @@ fn is_markdown_heading(t: &str) -> bool {
     rest.len() < t.len() && (rest.is_empty() || rest.starts_with(' '))
 }
 
+/// `text` without the markdown emphasis around it: `**Root Cause:**` reads `Root Cause:`.
+fn unemphasised(t: &str) -> &str {
+    t.trim_matches(|c| c == '*' || c == '_').trim()
+}
+
+/// A line that is one short bold span, such as `**What went wrong?**` or `__Root cause:__`:
+/// student write-ups and chat-pasted reports use these instead of `#` headings. A bold lead-in
+/// followed by content (`**Root cause**: the pool...`) is not one.
+fn is_bold_heading(t: &str) -> bool {
+    let Some(inner) = ["**", "__"].iter().find_map(|m| {
+        let rest = t.strip_prefix(m)?;
+        rest.strip_suffix(':').unwrap_or(rest).strip_suffix(m)
+    }) else {
+        return false;
+    };
+    !inner.contains("**") && !inner.contains("__") && inner.split_whitespace().count() <= 8
+}
+
 /// A short unpunctuated title line ("Root Cause", "What happened"), as opposed to a terse note
 /// ("db pool exhausted") that happens to lack a full stop.
 fn is_bare_heading(t: &str) -> bool {
@@ -120,9 +148,12 @@ pub fn cause_sections(report: &str, sentences: &[Span]) -> Vec<bool> {
                 || (t.chars().count() < 60 && (t.ends_with(':') || t.starts_with("**")))
                 || (t.chars().count() < 40 && !t.ends_with('.'));
             if heading_like {
-                let head = t.trim_start_matches('#').trim();
-                // "Root Cause: a bad flag" is a heading and its own content at once.
-                if CAUSE_HEADING.is_match(head) && !OTHER_HEADING.is_match(head) {
+                let head = unemphasised(t.trim_start_matches('#').trim());
+                // "Root Cause: a bad flag" is a heading and its own content at once; "Root Cause
+                // and Resolution" opens a cause section even though it also names a fix.
+                if ROOT_CAUSE_HEADING.is_match(head)
+                    || (CAUSE_HEADING.is_match(head) && !OTHER_HEADING.is_match(head))
+                {
                     inside = true;
                     return true;
                 } else if OTHER_HEADING.is_match(head) || is_markdown_heading(t) {
@@ -276,6 +307,31 @@ mod tests {
             "a channel is no heading"
         );
         assert!(causal_weight("[Example](https://example.com/postmortem).", false) < 0.1);
+    }
+
+    #[test]
+    fn bold_lines_are_headings_not_causes() {
+        for h in
+            ["**Root Cause:**", "**What went wrong?**", "__Root cause__:", "**Root Cause and Resolution:**"]
+        {
+            assert!(causal_weight(h, true) < 0.1, "{h}");
+        }
+        // A bold lead-in with its content is a sentence, and a strong one.
+        assert!(causal_weight("**Root cause**: the worker pool was never drained.", true) > 3.0);
+        assert!(causal_weight("- **Root Cause:** disk filled with core dumps.", false) > 3.0);
+        // A bold clock time still opens a timeline entry, which is chatter even when it says "caused".
+        let bold_entry = causal_weight("- **10:05 AM**: restart caused a brief blip.", false);
+        assert!(bold_entry < causal_weight("A restart caused a brief blip.", false) * 0.5, "{bold_entry}");
+    }
+
+    #[test]
+    fn bold_and_mixed_cause_headings_open_a_cause_section() {
+        let r =
+            "**Summary**\nSite down.\n**Root Cause and Resolution:**\nA disk filled up.\n**Timeline**\nlater";
+        let s = sentences(r);
+        let inside = cause_sections(r, &s);
+        let marked: Vec<_> = s.iter().zip(&inside).filter(|(_, &i)| i).map(|(s, _)| s.text(r)).collect();
+        assert_eq!(marked, ["**Root Cause and Resolution:**", "A disk filled up."]);
     }
 
     #[test]
