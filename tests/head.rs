@@ -100,3 +100,20 @@ fn regression_p3_103_chat_note_opening_with_a_channel_name_still_gets_evidence()
     let e = &a.root_cause.evidence[0];
     assert_eq!(text.chars().skip(e.start).take(e.end - e.start).collect::<String>(), e.text);
 }
+
+#[test]
+fn evidence_skips_bold_line_headings() {
+    // Student-style write-ups mark sections with bold lines. They are headings: evidence quotes
+    // the content under them (the weights themselves are unit-tested in `classify::cues`).
+    let analyzer = Analyzer::load(&Settings::default()).unwrap();
+    let text = "**Issue Summary:**\nThe grading portal was down for 40 minutes.\n\n**Timeline (UTC):**\n\
+- **13:02**: uptime check failed.\n- **13:20**: restarted the app, no change.\n\n\
+**Root Cause:**\n\n**What went wrong?**\nThe sessions volume had filled up with orphaned upload \
+chunks, so every write failed. We purged the chunks and added a cleanup job.";
+    let a = analyzer.analyze(None, text).unwrap();
+    assert!(!a.root_cause.evidence.is_empty());
+    for e in &a.root_cause.evidence {
+        assert!(!e.text.trim().starts_with("**"), "a heading was quoted: {:?}", e.text);
+    }
+    assert_eq!(a.root_cause.label, "resource_leak", "{:?}", a.root_cause.scores);
+}
