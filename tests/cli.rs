@@ -269,6 +269,13 @@ fn eval_prints_metrics_and_the_keyword_baseline() {
     assert_eq!(v["high_confidence"]["n"], 2);
     assert!(v["keyword_baseline"]["accuracy"].is_number());
     assert_eq!(v["all"]["confusion"].as_array().unwrap().len(), 5);
+    // Both right, so every item sits in a bin with accuracy 1 and NLL is -ln of the confidences.
+    let bins = v["calibration"]["bins"].as_array().unwrap();
+    assert_eq!(bins.iter().map(|b| b["n"].as_u64().unwrap()).sum::<u64>(), 2);
+    assert!(bins.iter().filter(|b| b["n"] != 0).all(|b| b["accuracy"] == 1.0));
+    let nll = v["calibration"]["nll"].as_f64().unwrap();
+    assert!(nll > 0.0 && nll < 0.7, "two right answers cost little: {nll}");
+    assert_eq!(v["contributing"]["n"], 2, "both primaries right, so both score contributing labels");
 }
 
 #[test]

@@ -40,6 +40,11 @@ pub struct EvalOutput {
     pub keyword_baseline: Report,
     /// The keyword tagger on `high` items.
     pub keyword_baseline_high: Option<Report>,
+    /// Whether rootline's confidence means what it says, over all items.
+    pub calibration: metrics::Calibration,
+    /// Contributing labels against gold `contributing`, on the items whose primary label is
+    /// right (on a wrong primary the contributing set answers a different question).
+    pub contributing: metrics::SetScore,
     /// Timeline extraction figures (when gold times exist).
     pub timeline: Option<TimelineScore>,
     /// Records skipped as unreadable.
@@ -76,6 +81,8 @@ pub fn evaluate(analyzer: &Analyzer, recs: &[Record], skipped: usize) -> Result<
     let mut kw_pairs = Vec::new();
     let mut high = Vec::new();
     let mut kw_high = Vec::new();
+    let mut scored = Vec::new();
+    let mut contributing = Vec::new();
     let (mut matched, mut extracted, mut gold, mut tl_reports) = (0, 0, 0, 0);
     for chunk in recs.chunks(16) {
         let items: Vec<(Option<String>, &str)> =
@@ -88,7 +95,18 @@ pub fn evaluate(analyzer: &Analyzer, recs: &[Record], skipped: usize) -> Result<
                 high.push((g.clone(), a.root_cause.label.clone()));
                 kw_high.push((g.clone(), kw.clone()));
             }
-            pairs.push((g.clone(), a.root_cause.label.clone()));
+            let rc = &a.root_cause;
+            let correct = rc.label == g;
+            scored.push(metrics::Scored {
+                confidence: f64::from(rc.confidence),
+                correct,
+                gold_probability: f64::from(rc.scores.get(&g)),
+            });
+            if correct {
+                let gold_contrib: Vec<String> = r.contributing.iter().filter(|c| **c != g).cloned().collect();
+                contributing.push((gold_contrib, rc.contributing.clone()));
+            }
+            pairs.push((g.clone(), rc.label.clone()));
             kw_pairs.push((g, kw));
             if let Some(times) = &r.gold_times {
                 let gold_times: Vec<&str> = times.iter().flatten().map(String::as_str).collect();
@@ -109,6 +127,8 @@ pub fn evaluate(analyzer: &Analyzer, recs: &[Record], skipped: usize) -> Result<
         high_confidence: any_conf.then(|| metrics::score(&high, &labels)),
         keyword_baseline: metrics::score(&kw_pairs, &labels),
         keyword_baseline_high: any_conf.then(|| metrics::score(&kw_high, &labels)),
+        calibration: metrics::calibration(&scored),
+        contributing: metrics::set_score(&contributing),
         timeline: (tl_reports > 0).then(|| TimelineScore {
             reports: tl_reports,
             matched,
@@ -147,6 +167,10 @@ pub fn run_eval(s: &Settings, data: &Path, json: bool) -> Result<()> {
         out.all.accuracy - out.keyword_baseline.accuracy,
         out.all.macro_f1 - out.keyword_baseline.macro_f1
     );
+    println!("\ncalibration of rootline's confidence, all items:");
+    print!("{}", out.calibration);
+    println!("\ncontributing labels, items whose primary label is right:");
+    print!("{}", out.contributing);
     if let Some(t) = &out.timeline {
         println!(
             "\ntimeline: {} reports, {} gold times, {} extracted, {} matched: recall {:.3}, precision {:.3}",
