@@ -25,6 +25,9 @@ pub struct Record {
     pub contributing: Vec<String>,
     /// Gold `confidence` (`high`/`medium`), when present.
     pub confidence: Option<String>,
+    /// The report's genre (`full`, `summary`, `excerpt`, ...), when the gold file gives one;
+    /// `eval` breaks its figures down by it.
+    pub kind: Option<String>,
     /// Gold timeline times (`timeline[].time`), when present; `None` entries are untimed steps.
     pub gold_times: Option<Vec<Option<String>>>,
 }
@@ -52,6 +55,7 @@ struct JsonRecord {
     #[serde(default)]
     contributing: Option<Vec<String>>,
     confidence: Option<String>,
+    kind: Option<String>,
     timeline: Option<Vec<GoldEntry>>,
 }
 
@@ -150,6 +154,7 @@ fn parse_json_record(line: &str, lineno: usize) -> Result<Record, String> {
         primary: r.primary,
         contributing: r.contributing.unwrap_or_default(),
         confidence: r.confidence,
+        kind: r.kind,
         gold_times: r.timeline.map(|t| t.into_iter().map(|e| e.time).collect()),
     })
 }
@@ -199,6 +204,7 @@ pub fn csv_records<R: Read + 'static>(
             primary: None,
             contributing: Vec::new(),
             confidence: None,
+            kind: None,
             gold_times: None,
         })
     }))
@@ -235,6 +241,7 @@ pub fn folder(dir: &Path) -> Result<Vec<Result<Record, BadRecord>>> {
                 primary: None,
                 contributing: Vec::new(),
                 confidence: None,
+                kind: None,
                 gold_times: None,
             })
         })
@@ -259,11 +266,12 @@ mod tests {
 
     #[test]
     fn jsonl_reads_gold_fields() {
-        let input = br#"{"id":"g","text":"t","primary":"deployment","contributing":["config_change"],"confidence":"high","timeline":[{"time":"9:04 AM"},{"time":null}]}"#;
+        let input = br#"{"id":"g","text":"t","primary":"deployment","contributing":["config_change"],"confidence":"high","kind":"summary","timeline":[{"time":"9:04 AM"},{"time":null}]}"#;
         let r = jsonl(&input[..]).next().unwrap().unwrap();
         assert_eq!(r.primary.as_deref(), Some("deployment"));
         assert_eq!(r.contributing, ["config_change"]);
         assert_eq!(r.gold_times, Some(vec![Some("9:04 AM".into()), None]));
+        assert_eq!(r.kind.as_deref(), Some("summary"));
     }
 
     #[test]

@@ -255,8 +255,9 @@ fn eval_prints_metrics_and_the_keyword_baseline() {
     {
         let text = fs::read_to_string(fixture(name)).unwrap();
         s.push_str(
-            &serde_json::json!({"id": name, "text": text, "primary": label, "confidence": "high"})
-                .to_string(),
+            &serde_json::json!({"id": name, "text": text, "primary": label, "confidence": "high",
+                "kind": if name.ends_with(".md") { Some("full") } else { None }})
+            .to_string(),
         );
         s.push('\n');
     }
@@ -276,6 +277,14 @@ fn eval_prints_metrics_and_the_keyword_baseline() {
     let nll = v["calibration"]["nll"].as_f64().unwrap();
     assert!(nll > 0.0 && nll < 0.7, "two right answers cost little: {nll}");
     assert_eq!(v["contributing"]["n"], 2, "both primaries right, so both score contributing labels");
+    // One item has a kind, one has none: two rows that add up to all items.
+    let kinds: Vec<(&str, u64)> = v["by_kind"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| (k["kind"].as_str().unwrap(), k["n"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(kinds, [("(none)", 1), ("full", 1)]);
 }
 
 #[test]

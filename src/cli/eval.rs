@@ -29,6 +29,21 @@ pub struct TimelineScore {
     pub precision: f64,
 }
 
+/// rootline and the keyword tagger on the items of one `kind`.
+#[derive(Debug, Clone, Serialize)]
+pub struct KindScore {
+    /// The gold file's `kind` value.
+    pub kind: String,
+    /// Items of that kind.
+    pub n: usize,
+    /// rootline's accuracy on them.
+    pub accuracy: f64,
+    /// rootline's macro-F1 on them (over the classes present).
+    pub macro_f1: f64,
+    /// The keyword tagger's accuracy on them.
+    pub keyword_accuracy: f64,
+}
+
 /// Everything `eval` prints.
 #[derive(Debug, Clone, Serialize)]
 pub struct EvalOutput {
@@ -45,6 +60,8 @@ pub struct EvalOutput {
     /// Contributing labels against gold `contributing`, on the items whose primary label is
     /// right (on a wrong primary the contributing set answers a different question).
     pub contributing: metrics::SetScore,
+    /// Figures per gold `kind` (full report, summary, excerpt...), when the file gives kinds.
+    pub by_kind: Vec<KindScore>,
     /// Timeline extraction figures (when gold times exist).
     pub timeline: Option<TimelineScore>,
     /// Records skipped as unreadable.
@@ -81,7 +98,9 @@ pub fn evaluate(analyzer: &Analyzer, recs: &[Record], skipped: usize) -> Result<
     let mut kw_pairs = Vec::new();
     let mut high = Vec::new();
     let mut kw_high = Vec::new();
+    let any_kind = recs.iter().any(|r| r.kind.is_some());
     let mut scored = Vec::new();
+    let mut kinds: std::collections::BTreeMap<String, (Vec<(String, String)>, usize)> = Default::default();
     let mut contributing = Vec::new();
     let (mut matched, mut extracted, mut gold, mut tl_reports) = (0, 0, 0, 0);
     for chunk in recs.chunks(16) {
@@ -106,6 +125,13 @@ pub fn evaluate(analyzer: &Analyzer, recs: &[Record], skipped: usize) -> Result<
                 let gold_contrib: Vec<String> = r.contributing.iter().filter(|c| **c != g).cloned().collect();
                 contributing.push((gold_contrib, rc.contributing.clone()));
             }
+            if any_kind {
+                // Items without a kind get their own row, so the rows add up to all items.
+                let k = r.kind.clone().unwrap_or_else(|| "(none)".into());
+                let entry = kinds.entry(k).or_default();
+                entry.0.push((g.clone(), rc.label.clone()));
+                entry.1 += usize::from(kw == g);
+            }
             pairs.push((g.clone(), rc.label.clone()));
             kw_pairs.push((g, kw));
             if let Some(times) = &r.gold_times {
@@ -129,6 +155,19 @@ pub fn evaluate(analyzer: &Analyzer, recs: &[Record], skipped: usize) -> Result<
         keyword_baseline_high: any_conf.then(|| metrics::score(&kw_high, &labels)),
         calibration: metrics::calibration(&scored),
         contributing: metrics::set_score(&contributing),
+        by_kind: kinds
+            .into_iter()
+            .map(|(kind, (pairs, kw_right))| {
+                let r = metrics::score(&pairs, &[]);
+                KindScore {
+                    kind,
+                    n: r.n,
+                    accuracy: r.accuracy,
+                    macro_f1: r.macro_f1,
+                    keyword_accuracy: ratio(kw_right, r.n),
+                }
+            })
+            .collect(),
         timeline: (tl_reports > 0).then(|| TimelineScore {
             reports: tl_reports,
             matched,
@@ -167,6 +206,19 @@ pub fn run_eval(s: &Settings, data: &Path, json: bool) -> Result<()> {
         out.all.accuracy - out.keyword_baseline.accuracy,
         out.all.macro_f1 - out.keyword_baseline.macro_f1
     );
+    if !out.by_kind.is_empty() {
+        println!("\nby kind:");
+        println!(
+            "  {:<16} {:>5} {:>9} {:>9} {:>17}",
+            "kind", "n", "accuracy", "macro-F1", "keyword accuracy"
+        );
+        for k in &out.by_kind {
+            println!(
+                "  {:<16} {:>5} {:>9.3} {:>9.3} {:>17.3}",
+                k.kind, k.n, k.accuracy, k.macro_f1, k.keyword_accuracy
+            );
+        }
+    }
     println!("\ncalibration of rootline's confidence, all items:");
     print!("{}", out.calibration);
     println!("\ncontributing labels, items whose primary label is right:");
