@@ -218,8 +218,8 @@ pub struct SetScore {
     pub f1: f64,
 }
 
-/// Micro-averaged overlap of `(gold, predicted)` label sets.
-pub fn set_score(pairs: &[(Vec<String>, Vec<String>)]) -> SetScore {
+/// Micro-averaged overlap of `(gold, predicted)` label sets (names or indices).
+pub fn set_score<T: PartialEq>(pairs: &[(Vec<T>, Vec<T>)]) -> SetScore {
     let (mut tp, mut fp, mut fn_) = (0, 0, 0);
     for (gold, pred) in pairs {
         tp += pred.iter().filter(|p| gold.contains(p)).count();
@@ -300,7 +300,7 @@ mod tests {
         let s = set_score(&[(v(&["a"]), v(&["a", "b"])), (v(&["c"]), v(&[])), (v(&[]), v(&[]))]);
         assert_eq!((s.true_positives, s.false_positives, s.false_negatives), (1, 1, 1));
         assert_eq!((s.precision, s.recall, s.f1), (0.5, 0.5, 0.5));
-        assert_eq!(set_score(&[]).f1, 0.0);
+        assert_eq!(set_score::<usize>(&[]).f1, 0.0);
     }
 
     #[test]
