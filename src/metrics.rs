@@ -1,6 +1,9 @@
 //! Classification metrics: accuracy, macro-F1, per-class precision/recall/F1, confusion matrix,
 //! and the two figures that say whether the rest of an answer can be trusted: how well confidence
-//! is calibrated, and how often the contributing labels are right.
+//! is calibrated, and how often the contributing labels are right. Evaluation sets of real reports
+//! are small (tens of items), so accuracy comes with a confidence interval and a comparison of two
+//! taggers on the same items comes with a paired significance test: a two-report difference on 44
+//! reports should not read as progress.
 //!
 //! Pure and label-set agnostic, so `rootline eval`, `rootline train` (recorded test metrics) and the
 //! tests compute figures the same way.
@@ -29,6 +32,8 @@ pub struct Report {
     pub n: usize,
     /// Fraction predicted right.
     pub accuracy: f64,
+    /// 95% Wilson score interval for the accuracy, `[low, high]`.
+    pub accuracy_ci95: [f64; 2],
     /// Unweighted mean F1 over classes with gold support or predictions.
     pub macro_f1: f64,
     /// Per-class figures, in label order.
@@ -73,6 +78,7 @@ pub fn score(pairs: &[(String, String)], labels: &[String]) -> Report {
     Report {
         n: pairs.len(),
         accuracy: if pairs.is_empty() { 0.0 } else { correct as f64 / pairs.len() as f64 },
+        accuracy_ci95: wilson_interval(correct, pairs.len()),
         macro_f1: if f1s.is_empty() { 0.0 } else { f1s.iter().sum::<f64>() / f1s.len() as f64 },
         per_class,
         labels,
@@ -83,6 +89,8 @@ pub fn score(pairs: &[(String, String)], labels: &[String]) -> Report {
 impl std::fmt::Display for Report {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         writeln!(f, "  n = {}   accuracy = {:.3}   macro-F1 = {:.3}", self.n, self.accuracy, self.macro_f1)?;
+        let [lo, hi] = self.accuracy_ci95;
+        writeln!(f, "  accuracy 95% interval (Wilson): {lo:.3} to {hi:.3}")?;
         writeln!(f, "  {:<16} {:>9} {:>7} {:>7} {:>8}", "class", "precision", "recall", "F1", "support")?;
         for c in &self.per_class {
             writeln!(
@@ -254,6 +262,71 @@ impl std::fmt::Display for SetScore {
     }
 }
 
+/// 95% Wilson score interval for `k` successes in `n` trials. Unlike the normal approximation it
+/// stays inside [0, 1] and is honest at small `n` and at accuracies near 0 or 1; `[0, 1]` when
+/// `n` is 0.
+pub fn wilson_interval(k: usize, n: usize) -> [f64; 2] {
+    if n == 0 {
+        return [0.0, 1.0];
+    }
+    const Z: f64 = 1.959_963_984_540_054;
+    let (n, p) = (n as f64, k as f64 / n as f64);
+    let z2 = Z * Z;
+    let centre = (p + z2 / (2.0 * n)) / (1.0 + z2 / n);
+    let half = Z * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt() / (1.0 + z2 / n);
+    // At 0 or n successes the bound is exactly 0 or 1; rounding would otherwise leave 1 - 1e-16.
+    let lo = if k == 0 { 0.0 } else { (centre - half).max(0.0) };
+    let hi = if p == 1.0 { 1.0 } else { (centre + half).min(1.0) };
+    [lo, hi]
+}
+
+/// Two taggers compared item by item on the same gold labels.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Paired {
+    /// Items scored.
+    pub n: usize,
+    /// Items only the first tagger gets right.
+    pub only_first_right: usize,
+    /// Items only the second tagger gets right.
+    pub only_second_right: usize,
+    /// Exact two-sided McNemar p-value: the chance of a split of the disagreements at least this
+    /// lopsided if both taggers were equally good. Items both get right or both get wrong say
+    /// nothing about which is better, so only the disagreements count.
+    pub p_value: f64,
+}
+
+/// Compares two taggers' right/wrong flags on the same items (the shorter list sets `n`).
+pub fn paired(first_right: &[bool], second_right: &[bool]) -> Paired {
+    let (mut b, mut c) = (0usize, 0usize);
+    for (&x, &y) in first_right.iter().zip(second_right) {
+        b += usize::from(x && !y);
+        c += usize::from(y && !x);
+    }
+    Paired {
+        n: first_right.len().min(second_right.len()),
+        only_first_right: b,
+        only_second_right: c,
+        p_value: mcnemar_exact(b, c),
+    }
+}
+
+/// Two-sided exact binomial test of `b` against `c` with p = 1/2, summed in log space so that
+/// thousands of disagreements neither overflow nor underflow to a wrong answer.
+fn mcnemar_exact(b: usize, c: usize) -> f64 {
+    let n = b + c;
+    if n == 0 {
+        return 1.0;
+    }
+    let tail = b.min(c);
+    let mut ln_term = -(n as f64) * std::f64::consts::LN_2; // ln C(n, 0) / 2^n
+    let mut sum = 0.0;
+    for i in 0..=tail {
+        sum += ln_term.exp();
+        ln_term += ((n - i) as f64).ln() - ((i + 1) as f64).ln();
+    }
+    (2.0 * sum).min(1.0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -292,6 +365,43 @@ mod tests {
         // A zero gold probability is floored, not infinite.
         assert!(calibration(&[it(1.0, false, 0.0)]).nll.is_finite());
         assert_eq!(calibration(&[]).ece, 0.0);
+    }
+
+    #[test]
+    fn wilson_interval_by_hand() {
+        // 34 of 44 (dev's size): centre 0.7508, half-width 0.1207.
+        let [lo, hi] = wilson_interval(34, 44);
+        assert!((lo - 0.6301).abs() < 1e-4 && (hi - 0.8716).abs() < 1e-4, "{lo} {hi}");
+        // Never outside [0, 1], and still informative at 0 of 10.
+        let [lo, hi] = wilson_interval(0, 10);
+        assert_eq!(lo, 0.0);
+        assert!((hi - 0.2775).abs() < 1e-4);
+        assert_eq!(wilson_interval(10, 10)[1], 1.0);
+        assert_eq!(wilson_interval(0, 0), [0.0, 1.0]);
+        // More items, narrower interval at the same accuracy.
+        let w = |k, n| {
+            let [a, b] = wilson_interval(k, n);
+            b - a
+        };
+        assert!(w(340, 440) < w(34, 44) / 3.0);
+    }
+
+    #[test]
+    fn paired_test_by_hand() {
+        // 14 against 2 disagreements: p = 2 * (C(16,0) + C(16,1) + C(16,2)) / 2^16 = 274 / 65536.
+        let first: Vec<bool> = (0..20).map(|i| i < 18).collect();
+        let second: Vec<bool> = (0..20).map(|i| !(4..18).contains(&i)).collect();
+        let c = paired(&first, &second);
+        assert_eq!((c.n, c.only_first_right, c.only_second_right), (20, 14, 2));
+        assert!((c.p_value - 274.0 / 65536.0).abs() < 1e-12, "{}", c.p_value);
+        // An even split, or no disagreement at all, is no evidence either way.
+        assert_eq!(paired(&[true, false], &[false, true]).p_value, 1.0);
+        assert_eq!(paired(&[true, true], &[true, true]).p_value, 1.0);
+        // Thousands of disagreements stay finite and exact enough: 1400 against 1600.
+        let a: Vec<bool> = (0..3000).map(|i| i < 1400).collect();
+        let b: Vec<bool> = a.iter().map(|x| !x).collect();
+        let p = paired(&a, &b).p_value;
+        assert!((p - 2.7856e-4).abs() < 1e-7, "{p}");
     }
 
     #[test]

@@ -267,6 +267,13 @@ fn eval_prints_metrics_and_the_keyword_baseline() {
     let v: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["all"]["n"], 2);
     assert_eq!(v["all"]["accuracy"], 1.0);
+    // Two of two right: the Wilson interval is [0.342, 1], wide because two items prove little.
+    let ci = v["all"]["accuracy_ci95"].as_array().unwrap();
+    assert!((ci[0].as_f64().unwrap() - 0.342).abs() < 0.001 && ci[1] == 1.0, "{ci:?}");
+    let cmp = &v["keyword_comparison"];
+    assert_eq!(cmp["n"], 2);
+    assert_eq!(cmp["only_second_right"], 0, "rootline is right on both, so keywords cannot win one");
+    assert!(cmp["p_value"].as_f64().unwrap() > 0.4, "at most two disagreements cannot be significant");
     assert_eq!(v["high_confidence"]["n"], 2);
     assert!(v["keyword_baseline"]["accuracy"].is_number());
     assert_eq!(v["all"]["confusion"].as_array().unwrap().len(), 5);

@@ -55,6 +55,9 @@ pub struct EvalOutput {
     pub keyword_baseline: Report,
     /// The keyword tagger on `high` items.
     pub keyword_baseline_high: Option<Report>,
+    /// rootline (first) against the keyword tagger (second), item by item: is the lift more than
+    /// the luck of a small set?
+    pub keyword_comparison: metrics::Paired,
     /// Whether rootline's confidence means what it says, over all items.
     pub calibration: metrics::Calibration,
     /// Contributing labels against gold `contributing`, on the items whose primary label is
@@ -148,7 +151,9 @@ pub fn evaluate(analyzer: &Analyzer, recs: &[Record], skipped: usize) -> Result<
     }
     let any_conf = recs.iter().any(|r| r.confidence.is_some());
     let ratio = |a: usize, b: usize| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+    let right = |pairs: &[(String, String)]| pairs.iter().map(|(g, p)| g == p).collect::<Vec<bool>>();
     Ok(EvalOutput {
+        keyword_comparison: metrics::paired(&right(&pairs), &right(&kw_pairs)),
         all: metrics::score(&pairs, &labels),
         high_confidence: any_conf.then(|| metrics::score(&high, &labels)),
         keyword_baseline: metrics::score(&kw_pairs, &labels),
@@ -205,6 +210,11 @@ pub fn run_eval(s: &Settings, data: &Path, json: bool) -> Result<()> {
         "\nlift over keywords: accuracy {:+.3}, macro-F1 {:+.3}",
         out.all.accuracy - out.keyword_baseline.accuracy,
         out.all.macro_f1 - out.keyword_baseline.macro_f1
+    );
+    let c = &out.keyword_comparison;
+    println!(
+        "  paired on {} items: only rootline right on {}, only keywords right on {}; exact McNemar p = {:.3}",
+        c.n, c.only_first_right, c.only_second_right, c.p_value
     );
     if !out.by_kind.is_empty() {
         println!("\nby kind:");
