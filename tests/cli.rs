@@ -262,10 +262,22 @@ fn eval_prints_metrics_and_the_keyword_baseline() {
         s.push('\n');
     }
     fs::write(&data, s).unwrap();
-    let (code, out, err) = run(bin().args(["eval", "--json", "--data"]).arg(&data));
+    // Compared with itself, a head disagrees on nothing: the comparison must pair the same items.
+    let (code, out, err) = run(bin()
+        .args(["eval", "--json", "--compare-head", "models/rootcause-head.safetensors", "--data"])
+        .arg(&data));
     assert_eq!(code, 0, "{err}");
     let v: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["all"]["n"], 2);
+    let items: Vec<&str> = v["items"].as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap()).collect();
+    assert_eq!(items, ["bgp-filter-change.md", "sqlite-wal-growth.txt"], "items in input order");
+    let cmp = &v["head_comparison"];
+    assert_eq!(cmp["report"]["accuracy"], v["all"]["accuracy"]);
+    assert_eq!(
+        (cmp["paired"]["only_first_right"].as_u64(), cmp["paired"]["only_second_right"].as_u64()),
+        (Some(0), Some(0))
+    );
+    assert_eq!(cmp["paired"]["p_value"], 1.0);
     assert_eq!(v["all"]["accuracy"], 1.0);
     // Two of two right: the Wilson interval is [0.342, 1], wide because two items prove little.
     let ci = v["all"]["accuracy_ci95"].as_array().unwrap();

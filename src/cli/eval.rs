@@ -44,6 +44,34 @@ pub struct KindScore {
     pub keyword_accuracy: f64,
 }
 
+/// One item's answer, so errors can be read item by item and two heads compared on the same items.
+#[derive(Debug, Clone, Serialize)]
+pub struct ItemResult {
+    /// The record's id.
+    pub id: String,
+    /// Gold primary label.
+    pub gold: String,
+    /// rootline's label.
+    pub predicted: String,
+    /// rootline's confidence in it.
+    pub confidence: f32,
+    /// The keyword tagger's label.
+    pub keyword: String,
+}
+
+/// The evaluated head against a second head on the same items (`--compare-head`).
+#[derive(Debug, Clone, Serialize)]
+pub struct HeadComparison {
+    /// The second head's file.
+    pub head: String,
+    /// The second head's id.
+    pub head_id: String,
+    /// The second head on all items.
+    pub report: Report,
+    /// The evaluated head (first) against the second, item by item.
+    pub paired: metrics::Paired,
+}
+
 /// Everything `eval` prints.
 #[derive(Debug, Clone, Serialize)]
 pub struct EvalOutput {
@@ -67,6 +95,10 @@ pub struct EvalOutput {
     pub by_kind: Vec<KindScore>,
     /// Timeline extraction figures (when gold times exist).
     pub timeline: Option<TimelineScore>,
+    /// The second head, when `--compare-head` was given.
+    pub head_comparison: Option<HeadComparison>,
+    /// Every item's answer, in input order.
+    pub items: Vec<ItemResult>,
     /// Records skipped as unreadable.
     pub skipped: usize,
 }
@@ -105,6 +137,7 @@ pub fn evaluate(analyzer: &Analyzer, recs: &[Record], skipped: usize) -> Result<
     let mut scored = Vec::new();
     let mut kinds: std::collections::BTreeMap<String, (Vec<(String, String)>, usize)> = Default::default();
     let mut contributing = Vec::new();
+    let mut answers = Vec::new();
     let (mut matched, mut extracted, mut gold, mut tl_reports) = (0, 0, 0, 0);
     for chunk in recs.chunks(16) {
         let items: Vec<(Option<String>, &str)> =
@@ -135,6 +168,13 @@ pub fn evaluate(analyzer: &Analyzer, recs: &[Record], skipped: usize) -> Result<
                 entry.0.push((g.clone(), rc.label.clone()));
                 entry.1 += usize::from(kw == g);
             }
+            answers.push(ItemResult {
+                id: r.id.clone(),
+                gold: g.clone(),
+                predicted: rc.label.clone(),
+                confidence: rc.confidence,
+                keyword: kw.clone(),
+            });
             pairs.push((g.clone(), rc.label.clone()));
             kw_pairs.push((g, kw));
             if let Some(times) = &r.gold_times {
@@ -181,15 +221,35 @@ pub fn evaluate(analyzer: &Analyzer, recs: &[Record], skipped: usize) -> Result<
             recall: ratio(matched, gold),
             precision: ratio(matched, extracted),
         }),
+        head_comparison: None,
+        items: answers,
         skipped,
     })
 }
 
+/// Scores a second head on the items `first` was computed on and pairs the two answers.
+fn compare_heads(s: &Settings, first: &EvalOutput, recs: &[Record], other: &Path) -> Result<HeadComparison> {
+    let mut s2 = s.clone();
+    s2.head = other.to_path_buf();
+    let analyzer = Analyzer::load(&s2)?;
+    let second = evaluate(&analyzer, recs, 0)?;
+    let right = |o: &EvalOutput| o.items.iter().map(|i| i.gold == i.predicted).collect::<Vec<bool>>();
+    Ok(HeadComparison {
+        head: other.display().to_string(),
+        head_id: analyzer.head().id.clone(),
+        paired: metrics::paired(&right(first), &right(&second)),
+        report: second.all,
+    })
+}
+
 /// `rootline eval`.
-pub fn run_eval(s: &Settings, data: &Path, json: bool) -> Result<()> {
+pub fn run_eval(s: &Settings, data: &Path, json: bool, compare_head: Option<&Path>) -> Result<()> {
     let (recs, skipped) = load_labelled(data)?;
     let analyzer = Analyzer::load(s)?;
-    let out = evaluate(&analyzer, &recs, skipped)?;
+    let mut out = evaluate(&analyzer, &recs, skipped)?;
+    if let Some(other) = compare_head {
+        out.head_comparison = Some(compare_heads(s, &out, &recs, other)?);
+    }
     if json {
         println!("{}", serde_json::to_string_pretty(&out).map_err(|e| Error::Internal(e.to_string()))?);
         return Ok(());
@@ -237,6 +297,19 @@ pub fn run_eval(s: &Settings, data: &Path, json: bool) -> Result<()> {
         println!(
             "\ntimeline: {} reports, {} gold times, {} extracted, {} matched: recall {:.3}, precision {:.3}",
             t.reports, t.gold, t.extracted, t.matched, t.recall, t.precision
+        );
+    }
+    if let Some(c) = &out.head_comparison {
+        println!("\ncompared with head {} ({}):", c.head_id, c.head);
+        print!("{}", c.report);
+        println!(
+            "  paired on {} items: only {} right on {}, only {} right on {}; exact McNemar p = {:.3}",
+            c.paired.n,
+            analyzer.head().id,
+            c.paired.only_first_right,
+            c.head_id,
+            c.paired.only_second_right,
+            c.paired.p_value
         );
     }
     if out.skipped > 0 {

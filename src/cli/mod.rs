@@ -78,6 +78,10 @@ pub enum Command {
         /// Print machine-readable JSON instead of tables.
         #[arg(long)]
         json: bool,
+        /// A second head to score on the same items, with an exact paired test of the difference
+        /// (is a new head really better, or is it two lucky reports?).
+        #[arg(long, value_name = "HEAD")]
+        compare_head: Option<PathBuf>,
     },
     /// Train a root-cause head on labelled JSONL (`{"text","primary","contributing"}`).
     Train {
@@ -136,7 +140,7 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Command::Label { input, output, resume, chunk } => run_label(s, &input, &output, resume, chunk),
         Command::Embed { input, output } => run_embed(s, &input, &output),
-        Command::Eval { data, json } => run_eval(s, &data, json),
+        Command::Eval { data, json, compare_head } => run_eval(s, &data, json, compare_head.as_deref()),
         Command::Train { data, out, validation, test, epochs, lr, l2, lexical_scale, min_df } => {
             let opts = crate::classify::train::TrainOptions { epochs, lr, l2, lexical_scale, min_df };
             run_train(s, &data, &out, validation, test, opts)
