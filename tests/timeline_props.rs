@@ -4,6 +4,8 @@
 //! The two timed tests guard against quadratic work with a bound far above the linear cost
 //! (seconds against milliseconds), not against slowness; speed is measured in `benches/`.
 
+mod common;
+
 use proptest::prelude::*;
 use rootline::timeline::*;
 use std::time::{Duration, Instant};
@@ -91,15 +93,7 @@ const FRAGMENTS: &[&str] = &[
 ];
 
 fn fragment_soup() -> impl Strategy<Value = String> {
-    prop::collection::vec(
-        prop_oneof![
-            prop::sample::select(FRAGMENTS).prop_map(str::to_string),
-            any::<String>(),
-            "[0-9:. APMUTC/-]{0,12}",
-        ],
-        0..40,
-    )
-    .prop_map(|parts| parts.concat())
+    common::fragment_soup(FRAGMENTS, "[0-9:. APMUTC/-]{0,12}")
 }
 
 proptest! {
