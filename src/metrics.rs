@@ -270,13 +270,13 @@ pub fn wilson_interval(k: usize, n: usize) -> [f64; 2] {
         return [0.0, 1.0];
     }
     const Z: f64 = 1.959_963_984_540_054;
-    let (n, p) = (n as f64, k as f64 / n as f64);
+    let (nf, p) = (n as f64, k as f64 / n as f64);
     let z2 = Z * Z;
-    let centre = (p + z2 / (2.0 * n)) / (1.0 + z2 / n);
-    let half = Z * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt() / (1.0 + z2 / n);
+    let centre = (p + z2 / (2.0 * nf)) / (1.0 + z2 / nf);
+    let half = Z * (p * (1.0 - p) / nf + z2 / (4.0 * nf * nf)).sqrt() / (1.0 + z2 / nf);
     // At 0 or n successes the bound is exactly 0 or 1; rounding would otherwise leave 1 - 1e-16.
     let lo = if k == 0 { 0.0 } else { (centre - half).max(0.0) };
-    let hi = if p == 1.0 { 1.0 } else { (centre + half).min(1.0) };
+    let hi = if k >= n { 1.0 } else { (centre + half).min(1.0) };
     [lo, hi]
 }
 

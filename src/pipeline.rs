@@ -32,6 +32,18 @@ pub fn load_embedder(settings: &Settings) -> Result<Embedder> {
     Embedder::load(&dir, settings.max_tokens)
 }
 
+/// A head trained on another embedding width cannot read this embedder's vectors.
+fn check_dims(head: &Head, embedder: &Embedder) -> Result<()> {
+    if head.meta.dim != embedder.dim() {
+        return Err(Error::ModelUnavailable(format!(
+            "head expects {}-d embeddings but the model gives {}",
+            head.meta.dim,
+            embedder.dim()
+        )));
+    }
+    Ok(())
+}
+
 impl Analyzer {
     /// Loads embedder and head as the settings say.
     pub fn load(settings: &Settings) -> Result<Self> {
@@ -42,13 +54,7 @@ impl Analyzer {
 
     /// Assembles an analyzer from already loaded parts.
     pub fn new(embedder: Embedder, head: Head, settings: &Settings) -> Result<Self> {
-        if head.meta.dim != embedder.dim() {
-            return Err(Error::ModelUnavailable(format!(
-                "head expects {}-d embeddings but the model gives {}",
-                head.meta.dim,
-                embedder.dim()
-            )));
-        }
+        check_dims(&head, &embedder)?;
         Ok(Analyzer {
             embedder,
             head,
@@ -56,6 +62,13 @@ impl Analyzer {
             batch_tokens: settings.batch_tokens,
             max_text_chars: settings.max_text_chars,
         })
+    }
+
+    /// Puts another head in place and returns the previous one. The embedder and its cache stay,
+    /// so a second head scores reports already seen without embedding them again.
+    pub fn swap_head(&mut self, head: Head) -> Result<Head> {
+        check_dims(&head, &self.embedder)?;
+        Ok(std::mem::replace(&mut self.head, head))
     }
 
     /// The embedder, for `/v1/embed` and `rootline embed`.

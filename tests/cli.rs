@@ -278,6 +278,17 @@ fn eval_prints_metrics_and_the_keyword_baseline() {
         (Some(0), Some(0))
     );
     assert_eq!(cmp["paired"]["p_value"], 1.0);
+    // A second head that is not a head fails before any scoring, as one line, with no output.
+    let (code, out, err) = run(bin()
+        .args(["eval", "--compare-head"])
+        .arg(fixture("bgp-filter-change.md"))
+        .arg("--data")
+        .arg(&data));
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        out.is_empty() && err.trim().lines().count() == 1 && err.contains("bgp-filter-change.md"),
+        "{err}"
+    );
     assert_eq!(v["all"]["accuracy"], 1.0);
     // Two of two right: the Wilson interval is [0.342, 1], wide because two items prove little.
     let ci = v["all"]["accuracy_ci95"].as_array().unwrap();

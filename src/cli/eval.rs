@@ -6,6 +6,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::classify::cues;
+use crate::classify::head::Head;
 use crate::error::{Error, Result};
 use crate::metrics::{self, Report};
 use crate::pipeline::Analyzer;
@@ -191,9 +192,11 @@ pub fn evaluate(analyzer: &Analyzer, recs: &[Record], skipped: usize) -> Result<
     }
     let any_conf = recs.iter().any(|r| r.confidence.is_some());
     let ratio = |a: usize, b: usize| if b == 0 { 0.0 } else { a as f64 / b as f64 };
-    let right = |pairs: &[(String, String)]| pairs.iter().map(|(g, p)| g == p).collect::<Vec<bool>>();
     Ok(EvalOutput {
-        keyword_comparison: metrics::paired(&right(&pairs), &right(&kw_pairs)),
+        keyword_comparison: metrics::paired(
+            &right(&answers, |i| &i.predicted),
+            &right(&answers, |i| &i.keyword),
+        ),
         all: metrics::score(&pairs, &labels),
         high_confidence: any_conf.then(|| metrics::score(&high, &labels)),
         keyword_baseline: metrics::score(&kw_pairs, &labels),
@@ -227,28 +230,44 @@ pub fn evaluate(analyzer: &Analyzer, recs: &[Record], skipped: usize) -> Result<
     })
 }
 
-/// Scores a second head on the items `first` was computed on and pairs the two answers.
-fn compare_heads(s: &Settings, first: &EvalOutput, recs: &[Record], other: &Path) -> Result<HeadComparison> {
-    let mut s2 = s.clone();
-    s2.head = other.to_path_buf();
-    let analyzer = Analyzer::load(&s2)?;
-    let second = evaluate(&analyzer, recs, 0)?;
-    let right = |o: &EvalOutput| o.items.iter().map(|i| i.gold == i.predicted).collect::<Vec<bool>>();
+/// Scores a second head on the items `first` was computed on and pairs the two answers. The
+/// analyzer keeps its embedder and cache, so the reports are not embedded again; its own head is
+/// back in place afterwards.
+fn compare_heads(
+    analyzer: &mut Analyzer,
+    first: &EvalOutput,
+    recs: &[Record],
+    (path, other): (&Path, Head),
+) -> Result<HeadComparison> {
+    let own = analyzer.swap_head(other)?;
+    let second = evaluate(analyzer, recs, 0);
+    let other_head = analyzer.swap_head(own)?;
+    let second = second?;
     Ok(HeadComparison {
-        head: other.display().to_string(),
-        head_id: analyzer.head().id.clone(),
-        paired: metrics::paired(&right(first), &right(&second)),
+        head: path.display().to_string(),
+        head_id: other_head.id,
+        paired: metrics::paired(
+            &right(&first.items, |i| &i.predicted),
+            &right(&second.items, |i| &i.predicted),
+        ),
         report: second.all,
     })
+}
+
+/// Whether each item's answer (as `answer` picks it) matches its gold label.
+fn right(items: &[ItemResult], answer: impl Fn(&ItemResult) -> &String) -> Vec<bool> {
+    items.iter().map(|i| i.gold == *answer(i)).collect()
 }
 
 /// `rootline eval`.
 pub fn run_eval(s: &Settings, data: &Path, json: bool, compare_head: Option<&Path>) -> Result<()> {
     let (recs, skipped) = load_labelled(data)?;
-    let analyzer = Analyzer::load(s)?;
+    let mut analyzer = Analyzer::load(s)?;
+    // Loaded before the first pass, so an unusable second head fails at once.
+    let other = compare_head.map(|p| Head::load(p).map(|h| (p, h))).transpose()?;
     let mut out = evaluate(&analyzer, &recs, skipped)?;
-    if let Some(other) = compare_head {
-        out.head_comparison = Some(compare_heads(s, &out, &recs, other)?);
+    if let Some(other) = other {
+        out.head_comparison = Some(compare_heads(&mut analyzer, &out, &recs, other)?);
     }
     if json {
         println!("{}", serde_json::to_string_pretty(&out).map_err(|e| Error::Internal(e.to_string()))?);
