@@ -130,8 +130,6 @@ pub fn load_labelled(path: &Path) -> Result<(Vec<Record>, usize)> {
 /// Computes every figure for `recs` with a loaded analyzer.
 pub fn evaluate(analyzer: &Analyzer, recs: &[Record], skipped: usize) -> Result<EvalOutput> {
     let labels = analyzer.head().meta.labels.clone();
-    let mut pairs = Vec::new();
-    let mut kw_pairs = Vec::new();
     let mut high = Vec::new();
     let mut kw_high = Vec::new();
     let any_kind = recs.iter().any(|r| r.kind.is_some());
@@ -174,10 +172,8 @@ pub fn evaluate(analyzer: &Analyzer, recs: &[Record], skipped: usize) -> Result<
                 gold: g.clone(),
                 predicted: rc.label.clone(),
                 confidence: rc.confidence,
-                keyword: kw.clone(),
+                keyword: kw,
             });
-            pairs.push((g.clone(), rc.label.clone()));
-            kw_pairs.push((g, kw));
             if let Some(times) = &r.gold_times {
                 let gold_times: Vec<&str> = times.iter().flatten().map(String::as_str).collect();
                 if !gold_times.is_empty() {
@@ -197,9 +193,9 @@ pub fn evaluate(analyzer: &Analyzer, recs: &[Record], skipped: usize) -> Result<
             &right(&answers, |i| &i.predicted),
             &right(&answers, |i| &i.keyword),
         ),
-        all: metrics::score(&pairs, &labels),
+        all: metrics::score(&gold_and(&answers, |i| &i.predicted), &labels),
         high_confidence: any_conf.then(|| metrics::score(&high, &labels)),
-        keyword_baseline: metrics::score(&kw_pairs, &labels),
+        keyword_baseline: metrics::score(&gold_and(&answers, |i| &i.keyword), &labels),
         keyword_baseline_high: any_conf.then(|| metrics::score(&kw_high, &labels)),
         calibration: metrics::calibration(&scored),
         contributing: metrics::set_score(&contributing),
@@ -259,6 +255,19 @@ fn right(items: &[ItemResult], answer: impl Fn(&ItemResult) -> &String) -> Vec<b
     items.iter().map(|i| i.gold == *answer(i)).collect()
 }
 
+/// `(gold, answer)` pairs for [`metrics::score`].
+fn gold_and(items: &[ItemResult], answer: impl Fn(&ItemResult) -> &String) -> Vec<(String, String)> {
+    items.iter().map(|i| (i.gold.clone(), answer(i).clone())).collect()
+}
+
+/// One line of a paired comparison, naming the two taggers.
+fn print_paired(first: &str, second: &str, c: &metrics::Paired) {
+    println!(
+        "  paired on {} items: only {first} right on {}, only {second} right on {}; exact McNemar p = {:.3}",
+        c.n, c.only_first_right, c.only_second_right, c.p_value
+    );
+}
+
 /// `rootline eval`.
 pub fn run_eval(s: &Settings, data: &Path, json: bool, compare_head: Option<&Path>) -> Result<()> {
     let (recs, skipped) = load_labelled(data)?;
@@ -290,11 +299,7 @@ pub fn run_eval(s: &Settings, data: &Path, json: bool, compare_head: Option<&Pat
         out.all.accuracy - out.keyword_baseline.accuracy,
         out.all.macro_f1 - out.keyword_baseline.macro_f1
     );
-    let c = &out.keyword_comparison;
-    println!(
-        "  paired on {} items: only rootline right on {}, only keywords right on {}; exact McNemar p = {:.3}",
-        c.n, c.only_first_right, c.only_second_right, c.p_value
-    );
+    print_paired("rootline", "keywords", &out.keyword_comparison);
     if !out.by_kind.is_empty() {
         println!("\nby kind:");
         println!(
@@ -321,15 +326,7 @@ pub fn run_eval(s: &Settings, data: &Path, json: bool, compare_head: Option<&Pat
     if let Some(c) = &out.head_comparison {
         println!("\ncompared with head {} ({}):", c.head_id, c.head);
         print!("{}", c.report);
-        println!(
-            "  paired on {} items: only {} right on {}, only {} right on {}; exact McNemar p = {:.3}",
-            c.paired.n,
-            analyzer.head().id,
-            c.paired.only_first_right,
-            c.head_id,
-            c.paired.only_second_right,
-            c.paired.p_value
-        );
+        print_paired(&analyzer.head().id, &c.head_id, &c.paired);
     }
     if out.skipped > 0 {
         println!("\n{} records skipped", out.skipped);
