@@ -79,6 +79,18 @@ fn analyze_names_the_cause_quotes_evidence_and_extracts_the_timeline() {
 }
 
 #[test]
+fn train_refuses_a_non_positive_temperature_scale() {
+    let dir = tempfile::tempdir().unwrap();
+    for bad in ["0", "-1", "NaN"] {
+        let (c, _, e) = run(bin()
+            .args(["train", "--data", "data/train.jsonl", &format!("--temperature-scale={bad}"), "--out"])
+            .arg(dir.path().join("h.safetensors")));
+        assert_one_line_error(c, &e, "--temperature-scale");
+        assert!(!dir.path().join("h.safetensors").exists());
+    }
+}
+
+#[test]
 fn analyze_reads_stdin() {
     let report = fs::read_to_string(fixture("sqlite-wal-growth.txt")).unwrap();
     let mut child =

@@ -87,6 +87,26 @@ fn training_twice_on_real_reports_writes_identical_heads() {
     assert_eq!(outs[0], outs[1], "training must be bitwise reproducible");
     let head = Head::load(&dir.path().join("head0.safetensors")).unwrap();
     assert_eq!(head.meta.record["n_train"], 30);
+    let fitted = head.meta.record["temperature_fitted_on_validation"].as_f64().unwrap() as f32;
+    assert_eq!(head.meta.temperature, fitted, "scale 1 keeps the fitted temperature");
+
+    // The committed head is trained with a temperature scale; the head records both values.
+    let wide = dir.path().join("wide.safetensors");
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_rootline"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("ROOTLINE_LOG", "warn")
+        .args(["train", "--epochs", "60", "--temperature-scale", "1.5", "--data"])
+        .arg(dir.path().join("train.jsonl"))
+        .arg("--out")
+        .arg(&wide)
+        .output()
+        .unwrap();
+    assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+    let wide = Head::load(&wide).unwrap();
+    assert_eq!(wide.meta.record["temperature_fitted_on_validation"].as_f64().unwrap() as f32, fitted);
+    assert!((wide.meta.temperature - 1.5 * fitted).abs() < 1e-6);
+    assert_eq!(wide.meta.record["options"]["temperature_scale"], 1.5);
+    assert_eq!(wide.weight, head.weight, "the scale touches calibration, not the fitted weights");
 }
 
 #[test]

@@ -48,11 +48,23 @@ pub struct TrainOptions {
     /// A word joins the vocabulary when it occurs in at least this many training reports; 0
     /// turns the bag of words off.
     pub min_df: usize,
+    /// Multiplier on the temperature fitted on the validation split, applied before the
+    /// abstention and contributing thresholds are fitted. 1 keeps the fitted value. Above 1
+    /// softens the probabilities: for when the validation split is easier than the reports the
+    /// head will read, as team-written text is easier than real reports (models/README.md).
+    pub temperature_scale: f32,
 }
 
 impl Default for TrainOptions {
     fn default() -> Self {
-        TrainOptions { epochs: 400, lr: 0.02, l2: 0.25, lexical_scale: 100.0, min_df: 2 }
+        TrainOptions {
+            epochs: 400,
+            lr: 0.02,
+            l2: 0.25,
+            lexical_scale: 100.0,
+            min_df: 2,
+            temperature_scale: 1.0,
+        }
     }
 }
 
@@ -147,11 +159,12 @@ pub fn nll(head: &Head, examples: &[Example], t: f32) -> f32 {
 /// in a hundred).
 pub const ABSTAIN_MIN_GAIN: f64 = 0.01;
 
-/// Fits temperature (validation NLL), the abstention threshold (validation macro-F1) and the
-/// contributing threshold (validation F1 of contributing labels) in place.
-pub fn calibrate(head: &mut Head, val: &[Example]) {
+/// Fits temperature (validation NLL, then multiplied by `temperature_scale`), the abstention
+/// threshold (validation macro-F1) and the contributing threshold (validation F1 of contributing
+/// labels) in place. Returns the temperature the validation split alone chose.
+pub fn calibrate(head: &mut Head, val: &[Example], temperature_scale: f32) -> f32 {
     if val.is_empty() {
-        return;
+        return head.meta.temperature;
     }
     let mut best = (f32::INFINITY, 1.0f32);
     for i in 0..=80 {
@@ -162,7 +175,8 @@ pub fn calibrate(head: &mut Head, val: &[Example]) {
             best = (l, t);
         }
     }
-    head.meta.temperature = best.1;
+    // The thresholds below are fitted at the temperature the head will answer with.
+    head.meta.temperature = best.1 * temperature_scale.max(1e-3);
     // Abstention: the smallest threshold with the best validation macro-F1, and only when that
     // beats answering without it by ABSTAIN_MIN_GAIN. A threshold that rescues one or two
     // validation reports is noise, and on unfamiliar real reports (whose confidence runs lower
@@ -209,6 +223,7 @@ pub fn calibrate(head: &mut Head, val: &[Example]) {
         }
     }
     head.meta.contributing_threshold = best_f1.1;
+    best.1
 }
 
 /// Featurizes records into examples for `labels`; unknown labels are an input error.
@@ -321,7 +336,28 @@ mod tests {
             fit(&ex, &labels, 2, TrainOptions { epochs: 600, lr: 0.1, l2: 0.0, ..TrainOptions::default() })
                 .unwrap();
         let before = nll(&head, &ex, 1.0);
-        calibrate(&mut head, &ex);
+        let fitted = calibrate(&mut head, &ex, 1.0);
+        assert_eq!(head.meta.temperature, fitted);
         assert!(nll(&head, &ex, head.meta.temperature) <= before + 1e-6);
+    }
+
+    #[test]
+    fn temperature_scale_widens_the_fitted_temperature_and_softens_answers() {
+        let (ex, labels) = toy();
+        let opts = TrainOptions { epochs: 600, lr: 0.1, l2: 0.0, ..TrainOptions::default() };
+        let mut plain = fit(&ex, &labels, 2, opts).unwrap();
+        let mut wide = plain.clone();
+        let fitted = calibrate(&mut plain, &ex, 1.0);
+        let fitted_wide = calibrate(&mut wide, &ex, 1.5);
+        assert_eq!(fitted, fitted_wide);
+        assert!((wide.meta.temperature - 1.5 * fitted).abs() < 1e-6);
+        for e in &ex {
+            let p = plain.probabilities(&e.features, &e.terms);
+            let q = wide.probabilities(&e.features, &e.terms);
+            let (bp, bq) = (super::super::argmax(&p), super::super::argmax(&q));
+            assert_eq!(bp, bq, "a temperature never changes the ranking");
+            assert!(q[bq] <= p[bp] + 1e-6, "wider temperature, lower top probability: {q:?} vs {p:?}");
+            assert!((q.iter().sum::<f32>() - 1.0).abs() < 1e-5);
+        }
     }
 }

@@ -66,7 +66,7 @@ pub fn run_train(
     let train_ex = featurize(&embedder, &cache, &train_recs, &labels, s.batch_tokens)?;
     let val_ex = featurize(&embedder, &cache, &val_recs, &labels, s.batch_tokens)?;
     let mut head = train::fit(&train_ex, &labels, embedder.dim(), opts)?;
-    train::calibrate(&mut head, &val_ex);
+    let fitted_temperature = train::calibrate(&mut head, &val_ex, opts.temperature_scale);
     head.meta.embedder = embedder.name().to_string();
     head.meta.train_sha256 = crate::fetch::sha256_file(data)?;
     let train_m = head_metrics(&head, &train_ex);
@@ -83,6 +83,7 @@ pub fn run_train(
         "n_train": train_ex.len(),
         "n_validation": val_ex.len(),
         "options": opts,
+        "temperature_fitted_on_validation": fitted_temperature,
         "train": {"accuracy": train_m.accuracy, "macro_f1": train_m.macro_f1},
         "validation": {"accuracy": val_m.accuracy, "macro_f1": val_m.macro_f1},
         "test": test_m.as_ref().map(|m| serde_json::json!({"accuracy": m.accuracy, "macro_f1": m.macro_f1, "n": m.n})),
