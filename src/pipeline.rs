@@ -16,6 +16,11 @@ use crate::{fetch, timeline};
 /// Below this confidence the Analysis carries a warning that the cause is uncertain.
 const UNCERTAIN_BELOW: f32 = 0.5;
 
+/// Below this many words the Analysis carries a warning that the cause was read from too little
+/// text. The head's calibration data has almost nothing this short (1 of 880 validation and test
+/// reports), so its confidence there means little: "site down" gets `other` at 0.99.
+pub const SHORT_REPORT_WORDS: usize = 20;
+
 /// The loaded models plus the knobs that shape a run.
 pub struct Analyzer {
     embedder: Embedder,
@@ -123,6 +128,13 @@ impl Analyzer {
         let root_cause = classify::classify(&self.head, text, p);
         let tl = timeline::extract(text);
         let mut warnings = tl.warnings;
+        let words = text.split_whitespace().count();
+        if words < SHORT_REPORT_WORDS {
+            warnings.push(format!(
+                "report is very short ({words} words): the root cause is read from a few words, and its \
+                 confidence is not calibrated for text this short"
+            ));
+        }
         if root_cause.confidence < UNCERTAIN_BELOW {
             warnings.push(format!(
                 "root cause is uncertain: '{}' at confidence {:.2}",

@@ -122,6 +122,17 @@ fn regression_p3_103_chat_note_opening_with_a_channel_name_still_gets_evidence()
 }
 
 #[test]
+fn very_short_reports_carry_a_warning_and_longer_ones_do_not() {
+    let analyzer = Analyzer::load(&Settings::default()).unwrap();
+    let short = analyzer.analyze(None, "site down").unwrap();
+    assert!(short.warnings.iter().any(|w| w.contains("very short (2 words)")), "{:?}", short.warnings);
+    let text = "The checkout service failed for 40 minutes on Tuesday. The root cause was a feature flag \
+                that an engineer enabled for every region at once instead of one canary region first.";
+    let long = analyzer.analyze(None, text).unwrap();
+    assert!(!long.warnings.iter().any(|w| w.contains("very short")), "{:?}", long.warnings);
+}
+
+#[test]
 fn evidence_skips_bold_line_headings() {
     // Student-style write-ups mark sections with bold lines. They are headings: evidence quotes
     // the content under them (the weights themselves are unit-tested in `classify::cues`).
