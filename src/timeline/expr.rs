@@ -74,6 +74,43 @@ pub struct DateParts {
     pub day: u32,
     /// Set when a numeric date could be read day-first or month-first.
     pub ambiguous_order: bool,
+    /// For a numeric date (`12/01/2026`, `12-01-2026`): its separator and whether the first
+    /// number was read as the day. Lets [`settle_numeric_order`] apply a writer's order, proven
+    /// by one unambiguous date, to their ambiguous ones.
+    pub numeric: Option<(char, bool)>,
+}
+
+/// Re-reads ambiguous numeric dates in the order the same document proves for their separator.
+///
+/// A writer who puts `27-02-2026` in one line means `06-05-2026` day-first in the next. When a
+/// separator's unambiguous dates prove exactly one order, every ambiguous date with that
+/// separator is read that way and no longer flagged; with no proof, or proof both ways, the
+/// default reading and its warning stay.
+pub fn settle_numeric_order(exprs: &mut [Expr]) {
+    for sep in ['/', '-'] {
+        let proof = |first_is_day: bool| {
+            exprs
+                .iter()
+                .filter_map(|e| e.date)
+                .any(|d| !d.ambiguous_order && d.month != d.day && d.numeric == Some((sep, first_is_day)))
+        };
+        let order = match (proof(true), proof(false)) {
+            (true, false) => true,
+            (false, true) => false,
+            _ => continue,
+        };
+        for d in exprs.iter_mut().filter_map(|e| e.date.as_mut()) {
+            if let (true, Some((s, day_first))) = (d.ambiguous_order, d.numeric) {
+                if s == sep {
+                    if day_first != order {
+                        std::mem::swap(&mut d.month, &mut d.day);
+                    }
+                    d.numeric = Some((s, order));
+                    d.ambiguous_order = false;
+                }
+            }
+        }
+    }
 }
 
 /// One time or date expression found in the text. Offsets are byte offsets into the text.
@@ -101,7 +138,7 @@ fn date_pattern() -> String {
     let a = format!(r"\b{MONTH}{WS}(?:the{WS})?{day_range}(?:,?{WS}{YEAR})?");
     let b = format!(r"\b(?:the{WS})?{DAYNUM}\b{WS}(?:of{WS})?{MONTH}(?:,?{WS}{YEAR})?");
     let c = r"\b(?:19|20)[0-9]{2}-[01][0-9]-[0-3][0-9]";
-    let d = r"\b[0-3]?[0-9][/.][01]?[0-9][/.](?:19|20)[0-9]{2}\b";
+    let d = r"\b[0-3]?[0-9][/.-][0-3]?[0-9][/.-](?:19|20)[0-9]{2}\b";
     format!("(?:{a}|{b}|{c}|{d})")
 }
 
@@ -123,7 +160,7 @@ static TIME_RE: Lazy<Regex> = Lazy::new(|| {
     let zone =
         format!(r"(?P<zone>Z\b|[+\-][0-9]{{2}}:[0-5][0-9]|[ ]?\([ ]?{zb}[ ]?\)|[ ]?{zb})", zb = zone_body());
     let pattern = format!(
-        r"(?:(?P<pre>{date})(?P<sep>T|{WS}[-–]{WS}|,?{WS}(?:(?:at|@|~){WS})?|,))?(?P<clock>{clock}){zone}?(?P<post>{WS}on{WS}(?:the{WS})?{date})?"
+        r"(?:(?P<pre>{date})(?P<sep>T|{WS}[-–]{WS}|,?{WS}(?:(?:at|@|~){WS}|~)?|,))?(?P<clock>{clock}){zone}?(?P<post>{WS}on{WS}(?:the{WS})?{date})?"
     );
     Regex::new(&pattern).unwrap_or_else(|e| panic!("time pattern must compile: {e}"))
 });
@@ -134,7 +171,7 @@ static DATE_RE: Lazy<Regex> =
 /// Anchored date parser with a named group per written form.
 static DATE_PARTS_RE: Lazy<Regex> = Lazy::new(|| {
     let p = format!(
-        r"^(?:{MONTH_CAP}{WS}(?:the{WS})?(?P<ad>[0-3]?[0-9])(?:[ ]?(?:st|nd|rd|th))?(?:[ ]?[-–][ ]?[0-3]?[0-9](?:[ ]?(?:st|nd|rd|th))?)?(?:,?{WS}(?P<ay>(?:19|20)[0-9]{{2}}))?|(?:the{WS})?(?P<bd>[0-3]?[0-9])(?:[ ]?(?:st|nd|rd|th))?{WS}(?:of{WS})?{MONTH_CAP_B}(?:,?{WS}(?P<by>(?:19|20)[0-9]{{2}}))?|(?P<cy>(?:19|20)[0-9]{{2}})-(?P<cm>[01][0-9])-(?P<cd>[0-3][0-9])|(?P<d1>[0-3]?[0-9])(?P<s1>[/.])(?P<d2>[01]?[0-9])(?P<s2>[/.])(?P<dy>(?:19|20)[0-9]{{2}}))$",
+        r"^(?:{MONTH_CAP}{WS}(?:the{WS})?(?P<ad>[0-3]?[0-9])(?:[ ]?(?:st|nd|rd|th))?(?:[ ]?[-–][ ]?[0-3]?[0-9](?:[ ]?(?:st|nd|rd|th))?)?(?:,?{WS}(?P<ay>(?:19|20)[0-9]{{2}}))?|(?:the{WS})?(?P<bd>[0-3]?[0-9])(?:[ ]?(?:st|nd|rd|th))?{WS}(?:of{WS})?{MONTH_CAP_B}(?:,?{WS}(?P<by>(?:19|20)[0-9]{{2}}))?|(?P<cy>(?:19|20)[0-9]{{2}})-(?P<cm>[01][0-9])-(?P<cd>[0-3][0-9])|(?P<d1>[0-3]?[0-9])(?P<s1>[/.-])(?P<d2>[0-3]?[0-9])(?P<s2>[/.-])(?P<dy>(?:19|20)[0-9]{{2}}))$",
         MONTH_CAP = r"(?P<am>[A-Za-z]+)\.?",
         MONTH_CAP_B = r"(?P<bm>[A-Za-z]+)\.?",
     );
@@ -180,12 +217,12 @@ pub fn parse_date(text: &str) -> Option<DateParts> {
     let c = DATE_PARTS_RE.captures(text.trim())?;
     let num = |name: &str| -> Option<u32> { c.name(name).and_then(|m| m.as_str().parse().ok()) };
     let year = |name: &str| -> Option<i32> { c.name(name).and_then(|m| m.as_str().parse().ok()) };
-    let (y, m, d, amb) = if let Some(am) = c.name("am") {
-        (year("ay"), month_number(am.as_str())?, num("ad")?, false)
+    let (y, m, d, amb, numeric) = if let Some(am) = c.name("am") {
+        (year("ay"), month_number(am.as_str())?, num("ad")?, false, None)
     } else if let Some(bm) = c.name("bm") {
-        (year("by"), month_number(bm.as_str())?, num("bd")?, false)
+        (year("by"), month_number(bm.as_str())?, num("bd")?, false, None)
     } else if c.name("cy").is_some() {
-        (year("cy"), num("cm")?, num("cd")?, false)
+        (year("cy"), num("cm")?, num("cd")?, false, None)
     } else {
         let a = num("d1")?;
         let b = num("d2")?;
@@ -195,22 +232,26 @@ pub fn parse_date(text: &str) -> Option<DateParts> {
             return None;
         }
         let y = year("dy");
-        // Dotted dates are day-first by convention; slashed ones are read month-first unless
-        // that is impossible, and flagged when both readings are real dates.
-        let (m, d) = if s1 == "." || a > 12 { (b, a) } else { (a, b) };
-        let ambiguous = s1 == "/" && a <= 12 && b <= 12 && a != b;
+        // Dotted dates are day-first by convention; slashed ones are read month-first and dashed
+        // ones (`12-01-2026`, common in European write-ups) day-first, unless that is impossible.
+        // Slashed and dashed dates are flagged when both readings are real dates.
+        let day_first = s1 != "/" || a > 12;
+        let (m, d) = if day_first { (b, a) } else { (a, b) };
+        let sep = s1.chars().next();
+        let ambiguous = s1 != "." && a <= 12 && b <= 12 && a != b;
         if !valid_day(y, m, d) {
-            if s1 == "/" && valid_day(y, d, m) {
-                return Some(DateParts { year: y, month: d, day: m, ambiguous_order: false });
+            if s1 != "." && valid_day(y, d, m) {
+                let numeric = sep.map(|c| (c, !day_first));
+                return Some(DateParts { year: y, month: d, day: m, ambiguous_order: false, numeric });
             }
             return None;
         }
-        (y, m, d, ambiguous)
+        (y, m, d, ambiguous, sep.map(|c| (c, day_first)))
     };
     if !(1..=12).contains(&m) || !valid_day(y, m, d) {
         return None;
     }
-    Some(DateParts { year: y, month: m, day: d, ambiguous_order: amb })
+    Some(DateParts { year: y, month: m, day: d, ambiguous_order: amb, numeric })
 }
 
 fn char_before(text: &str, i: usize) -> Option<char> {
@@ -483,7 +524,10 @@ mod tests {
         let s = "- investigating Jul 04, 2023, 06:23 AM UTC";
         assert_eq!(times(s), vec!["Jul 04, 2023, 06:23 AM UTC"]);
         let e = one(s);
-        assert_eq!(e.date, Some(DateParts { year: Some(2023), month: 7, day: 4, ambiguous_order: false }));
+        assert_eq!(
+            e.date,
+            Some(DateParts { year: Some(2023), month: 7, day: 4, ambiguous_order: false, numeric: None })
+        );
         assert_eq!(times("| 2020-11-04 13:13 | x |"), vec!["2020-11-04 13:13"]);
         assert_eq!(times("ISO 2024-02-04T19:52:00+03:00 end"), vec!["2024-02-04T19:52:00+03:00"]);
         assert_eq!(times("**Apr 9 21:42** - x"), vec!["Apr 9 21:42"]);
@@ -548,6 +592,63 @@ mod tests {
         assert_eq!(d("31/02/2024"), None);
         assert_eq!(d("Feb 30, 2023"), None);
         assert_eq!(d("25/12/2023"), Some((Some(2023), 12, 25)));
+        assert_eq!(d("25-12-2023"), Some((Some(2023), 12, 25)));
+        assert_eq!(d("12-01-2026"), Some((Some(2026), 1, 12)));
+        assert_eq!(d("03-15-2024"), Some((Some(2024), 3, 15)), "month-first when day-first is impossible");
+        assert_eq!(d("31-02-2024"), None);
+        assert_eq!(d("12-01/2026"), None, "mixed separators");
+    }
+
+    #[test]
+    fn dashed_dates_are_day_first_and_flag_ambiguity() {
+        let a = parse_date("11-01-2026").expect("date");
+        assert_eq!((a.month, a.day), (1, 11));
+        assert!(a.ambiguous_order);
+        assert!(!parse_date("28-11-2025").expect("date").ambiguous_order);
+    }
+
+    #[test]
+    fn one_unambiguous_date_settles_the_order_of_the_others() {
+        let dated = |s: &str| {
+            let mut e = scan_times(s);
+            let d = scan_dates(s, &e);
+            e.extend(d);
+            e.sort_by_key(|x| x.start);
+            e
+        };
+        let mut e = dated("- 27-02-2026 image switched\n- 06-05-2026 00:58 onset");
+        settle_numeric_order(&mut e);
+        let d: Vec<_> =
+            e.iter().filter_map(|x| x.date).map(|d| (d.month, d.day, d.ambiguous_order)).collect();
+        assert_eq!(d, vec![(2, 27, false), (5, 6, false)]);
+        // Slashes default to month-first, so a day-first proof flips them.
+        let mut e = dated("On 25/12/2023 and at 02/04/2024 10:00");
+        settle_numeric_order(&mut e);
+        let d: Vec<_> =
+            e.iter().filter_map(|x| x.date).map(|d| (d.month, d.day, d.ambiguous_order)).collect();
+        assert_eq!(d, vec![(12, 25, false), (4, 2, false)]);
+        // No proof: the default reading stays flagged; proof for one separator leaves the other.
+        let mut e = dated("02/04/2024 10:00 and 28-11-2025");
+        settle_numeric_order(&mut e);
+        let d: Vec<_> =
+            e.iter().filter_map(|x| x.date).map(|d| (d.month, d.day, d.ambiguous_order)).collect();
+        assert_eq!(d, vec![(2, 4, true), (11, 28, false)]);
+        // Proof both ways settles nothing.
+        let mut e = dated("25/12/2023, 12/25/2023 and 02/04/2024 10:00");
+        settle_numeric_order(&mut e);
+        assert!(e.iter().filter_map(|x| x.date).any(|d| d.ambiguous_order));
+    }
+
+    #[test]
+    fn regression_dashed_date_before_a_clock_time_is_part_of_the_entry() {
+        // A portswigger-style timeline line: `DD-MM-YYYY HH:MM UTC – event`.
+        let s = "- 12-01-2026 09:52 UTC – Issue reported by customers via support";
+        let e = one(s);
+        assert_eq!(&s[e.start..e.end], "12-01-2026 09:52 UTC");
+        let date = e.date.expect("date");
+        assert_eq!((date.year, date.month, date.day), (Some(2026), 1, 12));
+        let s = "- **06-05-2026 ~08:50** – Outage noticed by the team.";
+        assert_eq!(&s[one(s).start..one(s).end], "06-05-2026 ~08:50");
     }
 
     #[test]
@@ -566,6 +667,12 @@ mod tests {
         let d = scan_dates(s, &t);
         let texts: Vec<&str> = d.iter().map(|e| &s[e.start..e.end]).collect();
         assert_eq!(texts, vec!["June 6th, 2024", "4 July 2023"]);
+        // US order with a day past 19 (`10/24/2023`) is a date too.
+        let s = "Reported on 10/24/2023 by support.";
+        let d = scan_dates(s, &[]);
+        assert_eq!(d.len(), 1);
+        let parts = d[0].date.expect("date");
+        assert_eq!((parts.month, parts.day, parts.ambiguous_order), (10, 24, false));
         // "May" as a modal verb and month-year pairs are not dates.
         assert!(scan_dates("it may 5 times; in May 2024", &[]).is_empty());
     }

@@ -10,7 +10,13 @@
 //!
 //! Durations are computed from the resolved instants, not the formatted timestamps, so they
 //! are available even when the report never states a date (both ends must then come from the
-//! same list). A negative duration is kept and reported in a warning.
+//! same list).
+//!
+//! Mitigation and resolution are the first such entries *at or after* the start: an entry tagged
+//! mitigated before impact began is a misread step (an upgrade done during maintenance, a fix
+//! from an earlier incident), not the end of this one. A duration that would still be negative
+//! is left empty with a warning, never reported: a negative time-to-mitigate in a ticket is
+//! always wrong, and downstream averages would swallow it silently.
 
 use super::normalize::Resolved;
 use super::phase::Phase;
@@ -23,24 +29,37 @@ fn first_of(entries: &[TimelineEntry], phase: Phase) -> Option<usize> {
 /// Computes [`Metrics`] for `entries`; `resolved[i]` is the instant of `entries[i]`.
 pub fn compute(entries: &[TimelineEntry], resolved: &[Option<Resolved>]) -> (Metrics, Vec<String>) {
     let mut warnings = Vec::new();
+    let inst = |i: Option<usize>| i.and_then(|i| resolved.get(i)).and_then(|r| r.as_ref());
+    // Seconds from entry `a` to entry `b`, when both have comparable instants.
+    let between = |a: Option<usize>, b: Option<usize>| inst(a)?.seconds_until(inst(b)?);
     let detected = first_of(entries, Phase::Detected);
     let started = match (first_of(entries, Phase::Started), detected) {
         (Some(s), Some(d)) if s > d => Some(d),
         (Some(s), _) => Some(s),
         (None, d) => d,
     };
-    let mitigated = first_of(entries, Phase::Mitigated);
-    let resolved_i = first_of(entries, Phase::Resolved);
+    // The first entry of `phase` not before the start; the first of `phase` when none is known
+    // to be at or after it.
+    let first_after_start = |phase: Phase| -> Option<usize> {
+        let mut first = None;
+        for i in (0..entries.len()).filter(|&i| entries[i].phase == phase) {
+            first.get_or_insert(i);
+            if between(started, Some(i)).is_some_and(|x| x >= 0) {
+                return Some(i);
+            }
+        }
+        first
+    };
+    let mitigated = first_after_start(Phase::Mitigated);
+    let resolved_i = first_after_start(Phase::Resolved);
     let ts = |i: Option<usize>| i.and_then(|i| entries.get(i)).and_then(|e| e.timestamp.clone());
-    let inst = |i: Option<usize>| i.and_then(|i| resolved.get(i)).and_then(|r| r.as_ref());
     let mut duration = |to: Option<usize>, name: &str| -> Option<i64> {
-        let a = inst(started)?;
-        let b = inst(to)?;
-        let s = a.seconds_until(b)?;
+        let s = between(started, to)?;
         if s < 0 {
             warnings.push(format!(
-                "{name} is negative ({s} s): the report's times put it before the incident started"
+                "{name} is left empty: the report's times put every {name} step before the incident started ({s} s)"
             ));
+            return None;
         }
         Some(s)
     };
@@ -127,10 +146,55 @@ mod tests {
     }
 
     #[test]
-    fn negative_durations_warn() {
-        let entries = vec![e(Phase::Started, None), e(Phase::Detected, None)];
-        let (m, w) = compute(&entries, &[r(9, 4, true), r(0, 5, true)]);
-        assert_eq!(m.time_to_detect_s, Some(-32340));
+    fn a_detection_timed_before_the_start_leaves_time_to_detect_empty() {
+        let entries =
+            vec![e(Phase::Started, Some("s")), e(Phase::Detected, Some("d")), e(Phase::Resolved, Some("r"))];
+        let (m, w) = compute(&entries, &[r(9, 4, true), r(0, 5, true), r(10, 4, true)]);
+        assert_eq!(m.started.as_deref(), Some("s"));
+        assert_eq!(m.time_to_detect_s, None);
+        assert_eq!(m.time_to_resolve_s, Some(3600));
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(w[0].contains("time_to_detect is left empty"), "{w:?}");
+    }
+
+    #[test]
+    fn a_mitigation_tagged_before_the_start_is_skipped() {
+        // "Fluentd was upgraded during maintenance" read as mitigation hours before impact.
+        let entries = vec![
+            e(Phase::Mitigated, Some("upgrade")),
+            e(Phase::Detected, Some("d")),
+            e(Phase::Mitigated, Some("rollback")),
+            e(Phase::Resolved, Some("r")),
+        ];
+        let res = vec![r(11, 20, true), r(20, 28, true), r(22, 4, true), r(22, 25, true)];
+        let (m, w) = compute(&entries, &res);
+        assert_eq!(m.mitigated.as_deref(), Some("rollback"));
+        assert_eq!(m.time_to_mitigate_s, Some(5760));
+        assert_eq!(m.time_to_resolve_s, Some(7020));
+        assert!(w.is_empty(), "{w:?}");
+    }
+
+    #[test]
+    fn negative_durations_are_left_empty_with_a_warning() {
+        let entries = vec![e(Phase::Mitigated, Some("m")), e(Phase::Detected, Some("d"))];
+        let (m, w) = compute(&entries, &[r(0, 26, true), r(0, 41, true)]);
+        assert_eq!(m.time_to_detect_s, Some(0));
+        assert_eq!(m.time_to_mitigate_s, None);
+        assert_eq!(m.mitigated.as_deref(), Some("m"), "the tagged step is still named");
         assert_eq!(w.len(), 1);
+        assert!(w[0].contains("time_to_mitigate is left empty"), "{w:?}");
+    }
+
+    #[test]
+    fn incomparable_times_fall_back_to_the_first_tagged_entry() {
+        let entries = vec![e(Phase::Detected, None), e(Phase::Mitigated, None)];
+        // Placeholder dates in different blocks cannot be subtracted.
+        let mut later = r(10, 0, false);
+        if let Some(x) = later.as_mut() {
+            x.block = 1;
+        }
+        let (m, w) = compute(&entries, &[r(9, 0, false), later]);
+        assert_eq!(m.time_to_mitigate_s, None);
+        assert!(w.is_empty());
     }
 }

@@ -104,6 +104,7 @@ pub fn extract(text: &str) -> TimelineReport {
     let mut all: Vec<Expr> = times;
     all.extend(dates);
     all.sort_by_key(|e| e.start);
+    expr::settle_numeric_order(&mut all);
 
     let ctx = normalize::document_context(text, &all);
     let lay = layout::find_candidates(text, &all);
@@ -367,11 +368,14 @@ mod tests {
     }
 
     #[test]
-    fn negative_metric_is_kept_with_warning() {
+    fn negative_metric_is_left_empty_with_warning() {
         let t = "Nov 3, 2021 (local time GMT+4)\n6:35 AM: Feature flag push started\n8:12 AM: Outage began\n12:07 AM: Alert fired to on-call\n";
         let r = extract(t);
-        assert_eq!(r.metrics.time_to_detect_s, Some(-29100));
-        assert!(r.warnings.iter().any(|w| w.contains("time_to_detect is negative")));
+        assert_eq!(r.metrics.time_to_detect_s, None);
+        assert!(r
+            .warnings
+            .iter()
+            .any(|w| w.contains("time_to_detect is left empty") && w.contains("-29100 s")));
         assert!(r
             .warnings
             .iter()

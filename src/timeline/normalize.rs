@@ -139,10 +139,14 @@ pub fn document_context(text: &str, exprs: &[Expr]) -> Context {
 
     // Date sanity warnings.
     let mut seen = 0;
+    // One ambiguity warning per calendar date, however many entries repeat it.
+    let mut ambiguous_seen: Vec<(Option<i32>, u32, u32)> = Vec::new();
     for e in exprs {
         let Some(d) = e.date else { continue };
         let written = &text[e.start..e.end];
-        if d.ambiguous_order && seen < 20 {
+        let key = (d.year, d.month, d.day);
+        if d.ambiguous_order && seen < 20 && !ambiguous_seen.contains(&key) {
+            ambiguous_seen.push(key);
             seen += 1;
             push_unique(
                 &mut ctx.warnings,
