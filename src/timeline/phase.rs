@@ -147,6 +147,12 @@ const RESOLVED: &[&str] = &[
     "operational again",
     "stable again",
     "no further errors",
+    "now fine",
+    "now healthy",
+    "has resumed",
+    "have resumed",
+    "appeared resumed",
+    "resumed normal",
 ];
 const IDENTIFIED: &[&str] = &[
     "root cause",
@@ -193,6 +199,9 @@ const DETECTED: &[&str] = &[
     "spotted",
     "monitoring",
     "red flag",
+    "informed of",
+    "was informed",
+    "were informed",
 ];
 const INVESTIGATING: &[&str] = &[
     "investigat",
@@ -396,6 +405,7 @@ mod tests {
         assert_eq!(p("Alert fired for the SRE rota"), Phase::Detected);
         assert_eq!(p("Customers reported failures"), Phase::Detected);
         assert_eq!(p("Support noticed a ticket spike"), Phase::Detected);
+        assert_eq!(p("Platform team member informed of an ingress problem by a tenant"), Phase::Detected);
         assert_eq!(p("On-call acknowledgement received"), Phase::Acknowledged);
         assert_eq!(p("On-call acked the page"), Phase::Acknowledged);
     }
@@ -424,6 +434,10 @@ mod tests {
         assert_eq!(p("All traffic back online"), Phase::Resolved);
         assert_eq!(p("Service fully restored"), Phase::Resolved);
         assert_eq!(p("All clear"), Phase::Resolved);
+        // Recovery told by its observer is not a detection, though it names monitoring.
+        assert_eq!(p("Monitoring shows the log shipper is now fine"), Phase::Resolved);
+        assert_eq!(p("Checked that normal traffic has resumed and told the customer"), Phase::Resolved);
+        assert_eq!(p("We resumed the deploy after the freeze"), Phase::Trigger);
         assert_eq!(p("Post-incident review written up"), Phase::Postmortem);
         assert_eq!(p("Postmortem published"), Phase::Postmortem);
         assert_eq!(p("Customer emails sent"), Phase::Other);
