@@ -609,34 +609,25 @@ mod tests {
 
     #[test]
     fn one_unambiguous_date_settles_the_order_of_the_others() {
-        let dated = |s: &str| {
+        // (month, day, still ambiguous) of every date in `s` once the order is settled.
+        let settled = |s: &str| -> Vec<(u32, u32, bool)> {
             let mut e = scan_times(s);
             let d = scan_dates(s, &e);
             e.extend(d);
             e.sort_by_key(|x| x.start);
-            e
+            settle_numeric_order(&mut e);
+            e.iter().filter_map(|x| x.date).map(|d| (d.month, d.day, d.ambiguous_order)).collect()
         };
-        let mut e = dated("- 27-02-2026 image switched\n- 06-05-2026 00:58 onset");
-        settle_numeric_order(&mut e);
-        let d: Vec<_> =
-            e.iter().filter_map(|x| x.date).map(|d| (d.month, d.day, d.ambiguous_order)).collect();
-        assert_eq!(d, vec![(2, 27, false), (5, 6, false)]);
+        assert_eq!(
+            settled("- 27-02-2026 image switched\n- 06-05-2026 00:58 onset"),
+            [(2, 27, false), (5, 6, false)]
+        );
         // Slashes default to month-first, so a day-first proof flips them.
-        let mut e = dated("On 25/12/2023 and at 02/04/2024 10:00");
-        settle_numeric_order(&mut e);
-        let d: Vec<_> =
-            e.iter().filter_map(|x| x.date).map(|d| (d.month, d.day, d.ambiguous_order)).collect();
-        assert_eq!(d, vec![(12, 25, false), (4, 2, false)]);
+        assert_eq!(settled("On 25/12/2023 and at 02/04/2024 10:00"), [(12, 25, false), (4, 2, false)]);
         // No proof: the default reading stays flagged; proof for one separator leaves the other.
-        let mut e = dated("02/04/2024 10:00 and 28-11-2025");
-        settle_numeric_order(&mut e);
-        let d: Vec<_> =
-            e.iter().filter_map(|x| x.date).map(|d| (d.month, d.day, d.ambiguous_order)).collect();
-        assert_eq!(d, vec![(2, 4, true), (11, 28, false)]);
+        assert_eq!(settled("02/04/2024 10:00 and 28-11-2025"), [(2, 4, true), (11, 28, false)]);
         // Proof both ways settles nothing.
-        let mut e = dated("25/12/2023, 12/25/2023 and 02/04/2024 10:00");
-        settle_numeric_order(&mut e);
-        assert!(e.iter().filter_map(|x| x.date).any(|d| d.ambiguous_order));
+        assert!(settled("25/12/2023, 12/25/2023 and 02/04/2024 10:00").iter().any(|d| d.2));
     }
 
     #[test]
