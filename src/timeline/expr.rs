@@ -632,13 +632,13 @@ mod tests {
 
     #[test]
     fn regression_dashed_date_before_a_clock_time_is_part_of_the_entry() {
-        // A portswigger-style timeline line: `DD-MM-YYYY HH:MM UTC – event`.
-        let s = "- 12-01-2026 09:52 UTC – Issue reported by customers via support";
+        // The company-postmortem layout that broke it: `DD-MM-YYYY HH:MM UTC – event`.
+        let s = "- 12-01-2026 09:52 UTC – Support tickets about failed logins start arriving";
         let e = one(s);
         assert_eq!(&s[e.start..e.end], "12-01-2026 09:52 UTC");
         let date = e.date.expect("date");
         assert_eq!((date.year, date.month, date.day), (Some(2026), 1, 12));
-        let s = "- **06-05-2026 ~08:50** – Outage noticed by the team.";
+        let s = "- **06-05-2026 ~08:50** – On-call spots the gateway errors.";
         assert_eq!(&s[one(s).start..one(s).end], "06-05-2026 ~08:50");
     }
 

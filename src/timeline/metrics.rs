@@ -57,7 +57,7 @@ pub fn compute(entries: &[TimelineEntry], resolved: &[Option<Resolved>]) -> (Met
         let s = between(started, to)?;
         if s < 0 {
             warnings.push(format!(
-                "{name} is left empty: the report's times put every {name} step before the incident started ({s} s)"
+                "{name} is left empty: the report's times put its end before the incident started ({s} s)"
             ));
             return None;
         }
@@ -159,7 +159,7 @@ mod tests {
 
     #[test]
     fn a_mitigation_tagged_before_the_start_is_skipped() {
-        // "Fluentd was upgraded during maintenance" read as mitigation hours before impact.
+        // "The log agent was upgraded during maintenance", read as mitigation hours before impact.
         let entries = vec![
             e(Phase::Mitigated, Some("upgrade")),
             e(Phase::Detected, Some("d")),
@@ -187,13 +187,21 @@ mod tests {
 
     #[test]
     fn incomparable_times_fall_back_to_the_first_tagged_entry() {
-        let entries = vec![e(Phase::Detected, None), e(Phase::Mitigated, None)];
+        let entries = vec![
+            e(Phase::Detected, Some("d")),
+            e(Phase::Mitigated, Some("m1")),
+            e(Phase::Mitigated, Some("m2")),
+        ];
         // Placeholder dates in different blocks cannot be subtracted.
-        let mut later = r(10, 0, false);
-        if let Some(x) = later.as_mut() {
-            x.block = 1;
-        }
-        let (m, w) = compute(&entries, &[r(9, 0, false), later]);
+        let other_block = |h, m| {
+            let mut x = r(h, m, false);
+            if let Some(x) = x.as_mut() {
+                x.block = 1;
+            }
+            x
+        };
+        let (m, w) = compute(&entries, &[r(9, 0, false), other_block(10, 0), other_block(11, 0)]);
+        assert_eq!(m.mitigated.as_deref(), Some("m1"));
         assert_eq!(m.time_to_mitigate_s, None);
         assert!(w.is_empty());
     }
