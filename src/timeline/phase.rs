@@ -149,8 +149,10 @@ const RESOLVED: &[&str] = &[
     "no further errors",
     "now fine",
     "now healthy",
-    "has resumed",
-    "have resumed",
+    "traffic has resumed",
+    "service has resumed",
+    "services have resumed",
+    "requests have resumed",
     "appeared resumed",
     "resumed normal",
 ];
@@ -438,6 +440,7 @@ mod tests {
         assert_eq!(p("Monitoring shows the log shipper is now fine"), Phase::Resolved);
         assert_eq!(p("Checked that normal traffic has resumed and told the customer"), Phase::Resolved);
         assert_eq!(p("We resumed the deploy after the freeze"), Phase::Trigger);
+        assert_eq!(p("The rollout has resumed"), Phase::Trigger, "a resumed change is no recovery");
         assert_eq!(p("Post-incident review written up"), Phase::Postmortem);
         assert_eq!(p("Postmortem published"), Phase::Postmortem);
         assert_eq!(p("Customer emails sent"), Phase::Other);
